@@ -1,0 +1,28 @@
+"""mazebench: grid-maze benchmarks with exact search traces, for research on reasoning traces.
+
+Public API (stable): :class:`Problem`, :func:`generate_maze`, :func:`solve` (returns a
+:class:`Solution` with ``.trace``, ``.plan``, ``.metrics`` and ``.to_text(dialect)``).
+Numba kernels compile lazily on first use and are cached on disk.
+"""
+
+from __future__ import annotations
+
+from .mazes import generate_maze
+from .problem import Problem
+from .search.profiles import PROFILES, Profile, get_profile
+from .search.solve import Plan, Solution, Trace, solve
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "PROFILES",
+    "Plan",
+    "Problem",
+    "Profile",
+    "Solution",
+    "Trace",
+    "__version__",
+    "generate_maze",
+    "get_profile",
+    "solve",
+]

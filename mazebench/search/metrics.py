@@ -1,0 +1,79 @@
+"""Difficulty metrics of one solved problem, computed by a numba kernel.
+
+Names (all integers): ``n_events``, ``n_closes``, ``n_creates``, ``trace_tokens`` (5 per event in
+both upstream dialects), ``plan_length`` (cells, start and goal included; 0 if unsolvable),
+``manhattan`` (start to goal), ``branch_jumps`` (closes of a cell that is not a 4-neighbour of the
+previously closed cell: a backtrack to another branch of the frontier, the maze analogue of a
+"thought anchor", arXiv 2506.19143), ``dead_ends`` and ``decision_points`` (floor cells with one,
+and with three or more, floor neighbours), ``plan_decisions`` (plan cells, goal excluded, with
+three or more floor neighbours), ``goal_close_index`` (event index of the goal's close, -1 if
+none) and ``goal_create_index`` (first create of the goal, -1 if none; for a start equal to the
+goal, the start's index).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from ..grid import count_degrees, floor_degree
+
+METRIC_NAMES = (
+    "n_events",
+    "n_closes",
+    "n_creates",
+    "trace_tokens",
+    "plan_length",
+    "manhattan",
+    "branch_jumps",
+    "dead_ends",
+    "decision_points",
+    "plan_decisions",
+    "goal_close_index",
+    "goal_create_index",
+)
+
+
+@njit(cache=True)
+def compute_metrics(walls, sx, sy, gx, gy, op, ex, ey, n_events, px, py, n_plan, out):
+    """Fill ``out`` (int64, ``len(METRIC_NAMES)``) with the metrics in that order."""
+    closes = 0
+    jumps = 0
+    last_x = -1
+    last_y = -1
+    goal_close = -1
+    goal_create = -1
+    for i in range(n_events):
+        if op[i] == 1:
+            if closes > 0 and abs(ex[i] - last_x) + abs(ey[i] - last_y) != 1:
+                jumps += 1
+            closes += 1
+            last_x = ex[i]
+            last_y = ey[i]
+            if goal_close < 0 and ex[i] == gx and ey[i] == gy:
+                goal_close = i
+                if goal_create < 0:
+                    goal_create = i
+        elif goal_create < 0 and ex[i] == gx and ey[i] == gy:
+            goal_create = i
+    dead, decision = count_degrees(walls)
+    plan_decisions = 0
+    for i in range(n_plan - 1):
+        if floor_degree(walls, px[i], py[i]) >= 3:
+            plan_decisions += 1
+    out[0] = n_events
+    out[1] = closes
+    out[2] = n_events - closes
+    out[3] = 5 * n_events
+    out[4] = n_plan
+    out[5] = abs(sx - gx) + abs(sy - gy)
+    out[6] = jumps
+    out[7] = dead
+    out[8] = decision
+    out[9] = plan_decisions
+    out[10] = goal_close
+    out[11] = goal_create
+
+
+def metrics_dict(values: np.ndarray) -> dict[str, int]:
+    return {name: int(v) for name, v in zip(METRIC_NAMES, values)}
