@@ -81,7 +81,7 @@ def floor_degree(walls, x, y):
 
 @njit(cache=True)
 def count_degrees(walls):
-    """``(dead_ends, decision_points)``: floor cells with 1, and with 3 or more, floor neighbours."""
+    """``(dead_ends, decision_points)``: floor cells with 1, and with 3+, floor neighbours."""
     height, width = walls.shape
     dead = 0
     decision = 0

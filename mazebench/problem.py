@@ -130,7 +130,9 @@ class Problem:
         except KeyError as exc:
             raise ValueError(f"problem is missing the key {exc.args[0]!r}") from None
         except (TypeError, ValueError):
-            raise ValueError("problem keys width/height/walls must be integers and [x, y] pairs")
+            raise ValueError(
+                "problem keys width/height/walls must be integers and [x, y] pairs"
+            ) from None
         if width < 1 or height < 1:
             raise ValueError(f"width and height must be positive, got {width}x{height}")
         if len(cells):

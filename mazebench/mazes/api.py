@@ -55,7 +55,7 @@ class MazeSpec:
             raise ValueError(f"grid {width}x{height} too small: at least 4 cells")
         policy = get_policy(placement)
         if policy.pid == P_SEARCHFORMER and fam.placement != "searchformer":
-            raise ValueError(f"placement 'searchformer' only applies to the searchformer family")
+            raise ValueError("placement 'searchformer' only applies to the searchformer family")
         if loop_mode not in LOOP_MODES:
             allowed = ", ".join(LOOP_MODES)
             raise ValueError(f"unknown loop_mode {loop_mode!r} (allowed: {allowed})")

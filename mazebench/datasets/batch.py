@@ -1,0 +1,168 @@
+"""Generate and solve a block of examples in one numba call.
+
+Example ``i`` of a split draws from its own native stream, derived from ``(suite seed, split
+name)`` and ``i`` alone (:func:`mazebench.rng.stream_state`), so any block can be computed by any
+worker in any order and the bytes never depend on worker count or shard size.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit
+
+from ..mazes.api import MazeSpec
+from ..mazes.dispatch import build
+from ..rng import KIND_NATIVE, stream_state
+from ..search.kernel import search, trace_capacity
+from ..search.metrics import METRIC_NAMES, compute_metrics
+from ..search.profiles import Profile
+
+N_METRICS = len(METRIC_NAMES)
+
+
+@njit(cache=True)
+def _generate_block(
+    fid, height, width, fparams, loops, loop_mode, pid, pparams,
+    wg, wh, log_h, tie, improve, order, shuffle, log_start,
+    key, first, count,
+    walls_out, sg_out, status_out, attempts_out, metrics_out,
+    ev_off, ev_op, ev_x, ev_y, ev_g, ev_h, pl_off, pl_x, pl_y,
+):
+    """Fill the output arrays for examples ``first .. first+count-1``; returns how many fit."""
+    cells = height * width
+    cap = trace_capacity(cells)
+    op = np.empty(cap, dtype=np.int8)
+    ex = np.empty(cap, dtype=np.int16)
+    ey = np.empty(cap, dtype=np.int16)
+    eg = np.empty(cap, dtype=np.int32)
+    eh = np.empty(cap, dtype=np.int32)
+    px = np.empty(cells, dtype=np.int16)
+    py = np.empty(cells, dtype=np.int16)
+    stream = np.empty(2, dtype=np.uint64)
+    metrics = np.empty(metrics_out.shape[1], dtype=np.int64)
+    ev_off[0] = 0
+    pl_off[0] = 0
+    for i in range(count):
+        if ev_op.shape[0] - ev_off[i] < cap or pl_x.shape[0] - pl_off[i] < cells:
+            return i
+        stream[0] = KIND_NATIVE
+        stream[1] = stream_state(key, np.uint64(first + i))
+        walls, sx, sy, gx, gy, attempts = build(
+            fid, height, width, stream, fparams, loops, loop_mode, pid, pparams
+        )
+        attempts_out[i] = attempts
+        if attempts < 0:
+            return -(i + 1)
+        ne, n_plan, status, _ = search(
+            walls, sx, sy, gx, gy, wg, wh, log_h, tie, improve, order, shuffle, log_start, 0,
+            stream, op, ex, ey, eg, eh, px, py,
+        )
+        compute_metrics(walls, sx, sy, gx, gy, op, ex, ey, ne, px, py, n_plan, metrics)
+        metrics_out[i, :] = metrics
+        walls_out[i] = walls
+        sg_out[i, 0] = sx
+        sg_out[i, 1] = sy
+        sg_out[i, 2] = gx
+        sg_out[i, 3] = gy
+        status_out[i] = status
+        e0 = ev_off[i]
+        ev_op[e0 : e0 + ne] = op[:ne]
+        ev_x[e0 : e0 + ne] = ex[:ne]
+        ev_y[e0 : e0 + ne] = ey[:ne]
+        ev_g[e0 : e0 + ne] = eg[:ne]
+        ev_h[e0 : e0 + ne] = eh[:ne]
+        ev_off[i + 1] = e0 + ne
+        p0 = pl_off[i]
+        pl_x[p0 : p0 + n_plan] = px[:n_plan]
+        pl_y[p0 : p0 + n_plan] = py[:n_plan]
+        pl_off[i + 1] = p0 + n_plan
+    return count
+
+
+@dataclass
+class Block:
+    """A block of generated examples as flat arrays (``events`` and ``plans`` with offsets)."""
+
+    first: int
+    walls: np.ndarray  # (n, H, W) bool
+    sg: np.ndarray  # (n, 4) int16: sx, sy, gx, gy
+    status: np.ndarray  # (n,) int8: 1 solved
+    attempts: np.ndarray  # (n,) int32
+    metrics: np.ndarray  # (n, N_METRICS) int64
+    ev_off: np.ndarray  # (n + 1,) int64
+    ev_op: np.ndarray
+    ev_x: np.ndarray
+    ev_y: np.ndarray
+    ev_g: np.ndarray
+    ev_h: np.ndarray
+    pl_off: np.ndarray
+    pl_x: np.ndarray
+    pl_y: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.walls.shape[0])
+
+
+def generate_block(
+    maze: MazeSpec, profile: Profile, key: int, first: int, count: int, *, events_hint: int = 0
+) -> Block:
+    """Generate and solve examples ``first .. first+count-1`` of the stream family ``key``."""
+    fid, h, w, fparams, loops, loop_mode, pid, pparams = maze.kernel_args()
+    wg, wh, log_h, tie, improve, order, shuffle, log_start = profile.kernel_args()
+    cells = h * w
+    cap = int(trace_capacity(cells))
+    walls = np.empty((count, h, w), dtype=np.bool_)
+    sg = np.empty((count, 4), dtype=np.int16)
+    status = np.empty(count, dtype=np.int8)
+    attempts = np.empty(count, dtype=np.int32)
+    metrics = np.empty((count, N_METRICS), dtype=np.int64)
+    ev_off = np.zeros(count + 1, dtype=np.int64)
+    pl_off = np.zeros(count + 1, dtype=np.int64)
+    per_example = events_hint or max(64, cells // 2)
+    ev_size = cap + count * per_example
+    pl_size = cells + count * max(8, min(cells, per_example // 4))
+    parts: list[Block] = []
+    done = 0
+    while done < count:
+        n = count - done
+        ev = [np.empty(ev_size, dtype=t) for t in (np.int8, np.int16, np.int16, np.int32, np.int32)]
+        pl = [np.empty(pl_size, dtype=np.int16) for _ in range(2)]
+        got = _generate_block(
+            fid, h, w, fparams, loops, loop_mode, pid, pparams,
+            wg, wh, log_h, tie, improve, order, shuffle, log_start,
+            np.uint64(key), np.int64(first + done), n,
+            walls[done:], sg[done:], status[done:], attempts[done:], metrics[done:],
+            ev_off[done:], *ev, pl_off[done:], *pl,
+        )
+        if got < 0:
+            bad = first + done - got - 1
+            raise ValueError(
+                f"{maze.family} {w}x{h}: example {bad} found no start/goal placement "
+                f"({maze.placement}) in 1000 mazes; relax the parameters"
+            )
+        m_ev = int(ev_off[done + got])
+        m_pl = int(pl_off[done + got])
+        parts.append((got, [a[:m_ev] for a in ev], [a[:m_pl] for a in pl]))
+        done += got
+        ev_size *= 2
+        pl_size *= 2
+    if len(parts) == 1:
+        ev_all, pl_all = parts[0][1], parts[0][2]
+        offsets_ev, offsets_pl = ev_off, pl_off
+    else:
+        ev_all = [np.concatenate([p[1][k] for p in parts]) for k in range(5)]
+        pl_all = [np.concatenate([p[2][k] for p in parts]) for k in range(2)]
+        offsets_ev = np.zeros(count + 1, dtype=np.int64)
+        offsets_pl = np.zeros(count + 1, dtype=np.int64)
+        i = 0
+        base_ev = base_pl = 0
+        for got, ev, pl in parts:
+            offsets_ev[i + 1 : i + got + 1] = ev_off[i + 1 : i + got + 1] + base_ev
+            offsets_pl[i + 1 : i + got + 1] = pl_off[i + 1 : i + got + 1] + base_pl
+            base_ev += len(ev[0])
+            base_pl += len(pl[0])
+            i += got
+    return Block(first, walls, sg, status, attempts, metrics, offsets_ev, *ev_all, offsets_pl,
+                 *pl_all)

@@ -1,0 +1,164 @@
+"""The Parquet row schema of a mazebench dataset and the conversion of blocks to Arrow tables.
+
+One row is one example. Columns (all readable with pyarrow, pandas, polars and Hugging Face
+``datasets`` without mazebench):
+
+==================  ===================  ====================================================
+column              type                 meaning
+==================  ===================  ====================================================
+id                  string               ``<split>-<index>`` (unique in the dataset)
+split               string               split name
+index               int64                candidate index in the split's random stream
+problem_hash        string               blake2b-128 of H, W, walls, start, goal (hex)
+layout_hash         string               blake2b-128 of H, W, walls (hex)
+family              string               maze family
+params              string               JSON of the family / placement / loop parameters
+profile             string               solver profile name
+height, width       int16                grid size
+walls               binary               row-major walls, ``numpy.packbits`` (big bit order)
+n_walls             int32                wall cells
+start_x ... goal_y  int16                start and goal
+solvable            bool                 the goal is reachable
+trace_op            list<int8>           0 = create, 1 = close
+trace_x, trace_y    list<int16>          event cells
+trace_g, trace_h    list<int32>          event costs
+plan_x, plan_y      list<int16>          plan cells, start..goal (empty if unsolvable)
+<metrics>           int32                see :mod:`mazebench.search.metrics`
+==================  ===================  ====================================================
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import struct
+
+import numpy as np
+import pyarrow as pa
+
+from ..search.metrics import METRIC_NAMES
+from .batch import Block
+
+LIST_COLUMNS = {
+    "trace_op": pa.int8(),
+    "trace_x": pa.int16(),
+    "trace_y": pa.int16(),
+    "trace_g": pa.int32(),
+    "trace_h": pa.int32(),
+    "plan_x": pa.int16(),
+    "plan_y": pa.int16(),
+}
+
+SCHEMA = pa.schema(
+    [
+        ("id", pa.string()),
+        ("split", pa.string()),
+        ("index", pa.int64()),
+        ("problem_hash", pa.string()),
+        ("layout_hash", pa.string()),
+        ("family", pa.string()),
+        ("params", pa.string()),
+        ("profile", pa.string()),
+        ("height", pa.int16()),
+        ("width", pa.int16()),
+        ("walls", pa.binary()),
+        ("n_walls", pa.int32()),
+        ("start_x", pa.int16()),
+        ("start_y", pa.int16()),
+        ("goal_x", pa.int16()),
+        ("goal_y", pa.int16()),
+        ("solvable", pa.bool_()),
+        *[(name, pa.list_(t)) for name, t in LIST_COLUMNS.items()],
+        *[(name, pa.int32()) for name in METRIC_NAMES],
+    ]
+)
+
+_PROBLEM_TAG = b"mazebench/problem/v1"
+_LAYOUT_TAG = b"mazebench/layout/v1"
+
+
+def block_hashes(block: Block) -> tuple[list[bytes], list[str], list[str]]:
+    """Packed walls, problem hashes and layout hashes of every example of a block.
+
+    Same definitions as :func:`mazebench.problem.problem_hash` / ``layout_hash``.
+    """
+    n, h, w = block.walls.shape
+    packed = np.packbits(block.walls.reshape(n, h * w), axis=1)
+    size = struct.pack("<II", h, w)
+    sg = block.sg.astype(np.int32)
+    walls_bytes, problems, layouts = [], [], []
+    for i in range(n):
+        wb = packed[i].tobytes()
+        walls_bytes.append(wb)
+        lay = hashlib.blake2b(_LAYOUT_TAG, digest_size=16)
+        lay.update(size)
+        lay.update(wb)
+        layouts.append(lay.hexdigest())
+        prob = hashlib.blake2b(_PROBLEM_TAG, digest_size=16)
+        prob.update(size + struct.pack("<iiii", *sg[i].tolist()))
+        prob.update(wb)
+        problems.append(prob.hexdigest())
+    return walls_bytes, problems, layouts
+
+
+def _list_column(offsets: np.ndarray, values: np.ndarray, typ: pa.DataType) -> pa.Array:
+    return pa.ListArray.from_arrays(
+        pa.array(offsets.astype(np.int32)), pa.array(values, type=typ)
+    )
+
+
+def block_table(
+    block: Block,
+    keep: np.ndarray,
+    *,
+    split: str,
+    family: str,
+    params: dict,
+    profile: str,
+    hashes: tuple[list[bytes], list[str], list[str]],
+) -> pa.Table:
+    """The Arrow table of the examples ``keep`` (row positions in the block, ascending)."""
+    n_all, h, w = block.walls.shape
+    keep = np.asarray(keep, dtype=np.int64)
+    n = len(keep)
+    indices = block.first + keep
+    walls_bytes, problems, layouts = hashes
+    sg = block.sg[keep]
+    params_json = json.dumps(params, sort_keys=True, separators=(",", ":"))
+    columns = {
+        "id": pa.array([f"{split}-{i}" for i in indices.tolist()], type=pa.string()),
+        "split": pa.array([split] * n, type=pa.string()),
+        "index": pa.array(indices, type=pa.int64()),
+        "problem_hash": pa.array([problems[k] for k in keep.tolist()], type=pa.string()),
+        "layout_hash": pa.array([layouts[k] for k in keep.tolist()], type=pa.string()),
+        "family": pa.array([family] * n, type=pa.string()),
+        "params": pa.array([params_json] * n, type=pa.string()),
+        "profile": pa.array([profile] * n, type=pa.string()),
+        "height": pa.array(np.full(n, h, dtype=np.int16)),
+        "width": pa.array(np.full(n, w, dtype=np.int16)),
+        "walls": pa.array([walls_bytes[k] for k in keep.tolist()], type=pa.binary()),
+        "n_walls": pa.array(block.walls[keep].reshape(n, h * w).sum(axis=1).astype(np.int32)),
+        "start_x": pa.array(sg[:, 0]),
+        "start_y": pa.array(sg[:, 1]),
+        "goal_x": pa.array(sg[:, 2]),
+        "goal_y": pa.array(sg[:, 3]),
+        "solvable": pa.array(block.status[keep] == 1),
+    }
+    full = n == n_all
+    ev_src = {
+        "trace_op": block.ev_op,
+        "trace_x": block.ev_x,
+        "trace_y": block.ev_y,
+        "trace_g": block.ev_g,
+        "trace_h": block.ev_h,
+    }
+    for name, values in ev_src.items():
+        col = _list_column(block.ev_off, values, LIST_COLUMNS[name])
+        columns[name] = col if full else col.take(pa.array(keep))
+    for name, values in (("plan_x", block.pl_x), ("plan_y", block.pl_y)):
+        col = _list_column(block.pl_off, values, LIST_COLUMNS[name])
+        columns[name] = col if full else col.take(pa.array(keep))
+    metrics = block.metrics[keep]
+    for j, name in enumerate(METRIC_NAMES):
+        columns[name] = pa.array(metrics[:, j].astype(np.int32))
+    return pa.Table.from_pydict(columns, schema=SCHEMA)
