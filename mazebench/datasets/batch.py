@@ -118,23 +118,26 @@ def generate_block(
     status = np.empty(count, dtype=np.int8)
     attempts = np.empty(count, dtype=np.int32)
     metrics = np.empty((count, N_METRICS), dtype=np.int64)
-    ev_off = np.zeros(count + 1, dtype=np.int64)
-    pl_off = np.zeros(count + 1, dtype=np.int64)
     per_example = events_hint or max(64, cells // 2)
     ev_size = cap + count * per_example
     pl_size = cells + count * max(8, min(cells, per_example // 4))
-    parts: list[Block] = []
+    ev_parts: list[list[np.ndarray]] = []
+    pl_parts: list[list[np.ndarray]] = []
+    ev_off = np.zeros(count + 1, dtype=np.int64)
+    pl_off = np.zeros(count + 1, dtype=np.int64)
     done = 0
     while done < count:
         n = count - done
         ev = [np.empty(ev_size, dtype=t) for t in (np.int8, np.int16, np.int16, np.int32, np.int32)]
         pl = [np.empty(pl_size, dtype=np.int16) for _ in range(2)]
+        part_ev_off = np.zeros(n + 1, dtype=np.int64)
+        part_pl_off = np.zeros(n + 1, dtype=np.int64)
         got = _generate_block(
             fid, h, w, fparams, loops, loop_mode, pid, pparams,
             wg, wh, log_h, tie, improve, order, shuffle, log_start,
             np.uint64(key), np.int64(first + done), n,
             walls[done:], sg[done:], status[done:], attempts[done:], metrics[done:],
-            ev_off[done:], *ev, pl_off[done:], *pl,
+            part_ev_off, *ev, part_pl_off, *pl,
         )
         if got < 0:
             bad = first + done - got - 1
@@ -142,27 +145,16 @@ def generate_block(
                 f"{maze.family} {w}x{h}: example {bad} found no start/goal placement "
                 f"({maze.placement}) in 1000 mazes; relax the parameters"
             )
-        m_ev = int(ev_off[done + got])
-        m_pl = int(pl_off[done + got])
-        parts.append((got, [a[:m_ev] for a in ev], [a[:m_pl] for a in pl]))
+        ev_off[done + 1 : done + got + 1] = part_ev_off[1 : got + 1] + ev_off[done]
+        pl_off[done + 1 : done + got + 1] = part_pl_off[1 : got + 1] + pl_off[done]
+        ev_parts.append([a[: part_ev_off[got]] for a in ev])
+        pl_parts.append([a[: part_pl_off[got]] for a in pl])
         done += got
         ev_size *= 2
         pl_size *= 2
-    if len(parts) == 1:
-        ev_all, pl_all = parts[0][1], parts[0][2]
-        offsets_ev, offsets_pl = ev_off, pl_off
+    if len(ev_parts) == 1:
+        ev_all, pl_all = ev_parts[0], pl_parts[0]
     else:
-        ev_all = [np.concatenate([p[1][k] for p in parts]) for k in range(5)]
-        pl_all = [np.concatenate([p[2][k] for p in parts]) for k in range(2)]
-        offsets_ev = np.zeros(count + 1, dtype=np.int64)
-        offsets_pl = np.zeros(count + 1, dtype=np.int64)
-        i = 0
-        base_ev = base_pl = 0
-        for got, ev, pl in parts:
-            offsets_ev[i + 1 : i + got + 1] = ev_off[i + 1 : i + got + 1] + base_ev
-            offsets_pl[i + 1 : i + got + 1] = pl_off[i + 1 : i + got + 1] + base_pl
-            base_ev += len(ev[0])
-            base_pl += len(pl[0])
-            i += got
-    return Block(first, walls, sg, status, attempts, metrics, offsets_ev, *ev_all, offsets_pl,
-                 *pl_all)
+        ev_all = [np.concatenate([p[k] for p in ev_parts]) for k in range(5)]
+        pl_all = [np.concatenate([p[k] for p in pl_parts]) for k in range(2)]
+    return Block(first, walls, sg, status, attempts, metrics, ev_off, *ev_all, pl_off, *pl_all)

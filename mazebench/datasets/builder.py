@@ -155,6 +155,8 @@ def build_split(
     t0 = time.perf_counter()
     split_dir = out_dir / split.name
     split_dir.mkdir(parents=True, exist_ok=True)
+    for stale in split_dir.glob(".part-*.tmp-*"):  # left by a killed run
+        stale.unlink()
     fingerprint = recipe.fingerprint()
     key = split_key(recipe, split)
     per_shard = rows_per_shard(recipe, split)

@@ -36,7 +36,8 @@ class Dataset:
 
     @property
     def splits(self) -> list[str]:
-        return list(self.manifest["splits"])
+        """Split names in recipe order."""
+        return [s["name"] for s in self.manifest["recipe"]["splits"]]
 
     def shard_paths(self, split: str) -> list[Path]:
         if split not in self.manifest["splits"]:

@@ -99,8 +99,8 @@ def write_card(out: Path, manifest: dict) -> None:
         "|---|---|---|---|---|---|---|---|---|",
     ]
     specs = {s["name"]: s for s in recipe["splits"]}
-    for name, info in manifest["splits"].items():
-        spec = specs[name]
+    for name, spec in specs.items():
+        info = manifest["splits"][name]
         st = info["statistics"]
         maze = spec["maze"]
         ev = st.get("n_events", {})
