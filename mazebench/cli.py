@@ -280,5 +280,14 @@ def list_() -> None:
     click.echo("suites: " + ", ".join(available_suites()))
 
 
+def _register_commands() -> None:
+    from .commands import discover
+
+    for command in discover():
+        main.add_command(command)
+
+
+_register_commands()
+
 if __name__ == "__main__":  # pragma: no cover
     main()
