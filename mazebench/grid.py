@@ -94,3 +94,16 @@ def count_degrees(walls):
                 elif k >= 3:
                     decision += 1
     return dead, decision
+
+
+@njit(cache=True)
+def uf_find(parent, a):
+    """Union-find root of ``a`` with path compression (``parent`` is modified)."""
+    root = a
+    while parent[root] != root:
+        root = parent[root]
+    while parent[a] != root:
+        nxt = parent[a]
+        parent[a] = root
+        a = nxt
+    return root

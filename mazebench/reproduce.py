@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numba import njit
 
-from .conventions.beyond_semantics import max_text_bytes, write_jsonl
+from .conventions.beyond_semantics import TextTables, max_text_bytes, write_jsonl
 from .mazes.dispatch import carve_walls
 from .mazes.placement import P_SEARCHFORMER, get_policy, place
 from .mazes.registry import get_family
@@ -34,7 +34,9 @@ _BS_ORDER = np.array([0, 1, 2, 3], dtype=np.int64)  # N E S W: up, right, down, 
 
 
 @njit(cache=True)
-def _reproduce_batch(fid, rows, cols, stream, fparams, pid, count, buf, bound, unsolved, first):
+def _reproduce_batch(
+    fid, rows, cols, stream, fparams, pid, count, buf, bound, unsolved, first, tables
+):
     """Generate up to ``count`` examples into ``buf``; returns ``(done, bytes, n_unsolved)``.
 
     Stops early when fewer than ``bound`` bytes are left. Indices (offset by ``first``) of
@@ -76,7 +78,9 @@ def _reproduce_batch(fid, rows, cols, stream, fparams, pid, count, buf, bound, u
             n_plan = 2
             unsolved[n_unsolved] = first + done
             n_unsolved += 1
-        pos = write_jsonl(buf, pos, walls, sx, sy, gx, gy, op, ex, ey, eg, eh, ne, px, py, n_plan)
+        pos = write_jsonl(
+            buf, pos, tables, walls, sx, sy, gx, gy, op, ex, ey, eg, eh, ne, px, py, n_plan
+        )
         done += 1
     return done, pos, n_unsolved
 
@@ -122,13 +126,14 @@ def reproduce_chunks(
     pid = get_policy(family.placement).pid
     stream = lcg_stream(seed, MODES[mode])
     bound = max_text_bytes(rows, cols)
+    tables = TextTables(rows, cols).arrays()
     buf = np.empty(max(chunk_bytes, 2 * bound), dtype=np.uint8)
     unsolved = np.empty(max(count, 1), dtype=np.int64)
     report = report if report is not None else ReproduceReport()
     while report.count < count:
         done, nbytes, n_unsolved = _reproduce_batch(
             family.fid, rows, cols, stream, fparams, pid, count - report.count, buf, bound,
-            unsolved, report.count,
+            unsolved, report.count, tables,
         )
         if done < 0:
             raise ValueError(

@@ -8,9 +8,10 @@ encoder. The start is pre-seeded in the open list, so traces begin with ``close 
 
 from __future__ import annotations
 
+import numpy as np
 from numba import njit
 
-from .textbuf import lit, put, put_byte, put_int
+from .textbuf import lit, put, put_byte, put_fixed, put_int, put_small
 
 _QUERY_START = lit("query start ")
 _GOAL = lit(" goal ")
@@ -32,12 +33,57 @@ def max_text_bytes(height: int, width: int) -> int:
     cdigits = len(str(height * width * 4)) + 1
     cells = height * width
     per_event = 8 + 2 * digits + 2 * (cdigits + 2)
-    return 64 + cells * (6 + 2 * digits) + (5 * cells + 2) * per_event + cells * (6 + 2 * digits)
+    return 96 + cells * (6 + 2 * digits) + (5 * cells + 2) * per_event + cells * (6 + 2 * digits)
+
+
+_ROW = 32  # bytes per pre-rendered cell fragment (longest: ' create 32767 32767 c')
+
+
+def _render_table(height: int, width: int, template: str) -> tuple[np.ndarray, np.ndarray]:
+    cells = height * width
+    table = np.zeros((cells, _ROW), dtype=np.uint8)
+    lengths = np.zeros(cells, dtype=np.int64)
+    for y in range(height):
+        for x in range(width):
+            text = template.format(x=x, y=y).encode()
+            table[y * width + x, : len(text)] = np.frombuffer(text, dtype=np.uint8)
+            lengths[y * width + x] = len(text)
+    return table, lengths
+
+
+class TextTables:
+    """Pre-rendered per-cell fragments (`` wall X Y``, `` create X Y c``, ...) for one grid size.
+
+    Serialising an example then copies fixed-size rows instead of formatting numbers.
+    """
+
+    def __init__(self, height: int, width: int) -> None:
+        self.height, self.width = height, width
+        self.wall, self.wall_len = _render_table(height, width, " wall {x} {y}")
+        self.create, self.create_len = _render_table(height, width, " create {x} {y} c")
+        self.close, self.close_len = _render_table(height, width, " close {x} {y} c")
+        self.plan, self.plan_len = _render_table(height, width, " plan {x} {y}")
+
+    def arrays(self) -> tuple:
+        return (self.wall, self.wall_len, self.create, self.create_len, self.close,
+                self.close_len, self.plan, self.plan_len)
+
+
+@njit(cache=True, inline="always")
+def _put_cost(buf, pos, value):
+    if value < 10000:
+        return put_small(buf, pos, value)
+    return put_int(buf, pos, value)
 
 
 @njit(cache=True)
-def write_text(buf, pos, walls, sx, sy, gx, gy, op, ex, ey, eg, eh, n_events, px, py, n_plan):
-    """Write the example's token text at ``buf[pos:]``; return the new position."""
+def write_text(buf, pos, tables, walls, sx, sy, gx, gy, op, ex, ey, eg, eh, n_events, px, py,
+               n_plan):
+    """Write the example's token text at ``buf[pos:]``; return the new position.
+
+    ``tables`` is ``TextTables(H, W).arrays()``; ``buf`` needs 32 bytes of slack at the end.
+    """
+    wall, wall_len, create, create_len, close, close_len, plan, plan_len = tables
     height, width = walls.shape
     pos = put(buf, pos, _QUERY_START)
     pos = put_int(buf, pos, sx)
@@ -47,36 +93,34 @@ def write_text(buf, pos, walls, sx, sy, gx, gy, op, ex, ey, eg, eh, n_events, px
     pos = put_int(buf, pos, gx)
     pos = put_byte(buf, pos, 32)
     pos = put_int(buf, pos, gy)
-    for y in range(height):
-        for x in range(width):
-            if walls[y, x]:
-                pos = put(buf, pos, _WALL)
-                pos = put_int(buf, pos, x)
-                pos = put_byte(buf, pos, 32)
-                pos = put_int(buf, pos, y)
+    flat = walls.ravel()
+    for c in range(height * width):
+        if flat[c]:
+            pos = put_fixed(buf, pos, wall[c], _ROW, wall_len[c])
     pos = put(buf, pos, _REASONING)
     for i in range(n_events):
-        pos = put(buf, pos, _CREATE if op[i] == 0 else _CLOSE)
-        pos = put_int(buf, pos, ex[i])
-        pos = put_byte(buf, pos, 32)
-        pos = put_int(buf, pos, ey[i])
-        pos = put(buf, pos, _C)
-        pos = put_int(buf, pos, eg[i])
-        pos = put(buf, pos, _C)
-        pos = put_int(buf, pos, eh[i])
+        c = np.int64(ey[i]) * width + ex[i]
+        if op[i] == 0:
+            pos = put_fixed(buf, pos, create[c], _ROW, create_len[c])
+        else:
+            pos = put_fixed(buf, pos, close[c], _ROW, close_len[c])
+        pos = _put_cost(buf, pos, eg[i])
+        buf[pos] = 32
+        buf[pos + 1] = 99  # 'c'
+        pos = _put_cost(buf, pos + 2, eh[i])
     pos = put(buf, pos, _SOLUTION)
     for i in range(n_plan):
-        pos = put(buf, pos, _PLAN)
-        pos = put_int(buf, pos, px[i])
-        pos = put_byte(buf, pos, 32)
-        pos = put_int(buf, pos, py[i])
+        c = np.int64(py[i]) * width + px[i]
+        pos = put_fixed(buf, pos, plan[c], _ROW, plan_len[c])
     pos = put(buf, pos, _END)
     return pos
 
 
 @njit(cache=True)
-def write_jsonl(buf, pos, walls, sx, sy, gx, gy, op, ex, ey, eg, eh, n_events, px, py, n_plan):
+def write_jsonl(buf, pos, tables, walls, sx, sy, gx, gy, op, ex, ey, eg, eh, n_events, px, py,
+                n_plan):
     """``{"text":"..."}`` and a newline, as the upstream generator writes each line."""
     pos = put(buf, pos, _JSON_OPEN)
-    pos = write_text(buf, pos, walls, sx, sy, gx, gy, op, ex, ey, eg, eh, n_events, px, py, n_plan)
+    pos = write_text(buf, pos, tables, walls, sx, sy, gx, gy, op, ex, ey, eg, eh, n_events, px,
+                     py, n_plan)
     return put(buf, pos, _JSON_CLOSE)

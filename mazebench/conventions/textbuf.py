@@ -43,6 +43,24 @@ _SMALL = 10000
 _DIGITS, _DIGIT_LENGTHS = _digit_table(_SMALL)
 
 
+@njit(cache=True, inline="always")
+def put_fixed(buf, pos, row, width, length):
+    """Copy ``width`` bytes of a table row (fixed-size copy) and advance by ``length``.
+
+    The caller keeps ``width`` bytes of slack at the end of ``buf``; fixed-size copies compile
+    to a few vector moves, which makes table-driven serialisation fast.
+    """
+    for i in range(width):
+        buf[pos + i] = row[i]
+    return pos + length
+
+
+@njit(cache=True, inline="always")
+def put_small(buf, pos, value):
+    """Write a non-negative integer below 10000 with one fixed 8-byte copy."""
+    return put_fixed(buf, pos, _DIGITS[value], 8, _DIGIT_LENGTHS[value])
+
+
 @njit(cache=True)
 def put_int(buf, pos, value):
     """Write a decimal integer (negative allowed); return the new position."""

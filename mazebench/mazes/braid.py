@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from ..grid import floor_degree, uf_find
 from ..rng import next_float, next_index
 
 _DX = np.array([0, 1, 0, -1], dtype=np.int64)
@@ -33,15 +34,6 @@ def _floor(walls, x, y):
 
 
 @njit(cache=True)
-def _floor_degree(walls, x, y):
-    k = 0
-    for d in range(4):
-        if _floor(walls, x + _DX[d], y + _DY[d]):
-            k += 1
-    return k
-
-
-@njit(cache=True)
 def _braid_dead_ends(walls, stream, fraction):
     height, width = walls.shape
     cx = np.empty(height * width, dtype=np.int64)
@@ -49,7 +41,7 @@ def _braid_dead_ends(walls, stream, fraction):
     n = 0
     for y in range(height):
         for x in range(width):
-            if not walls[y, x] and _floor_degree(walls, x, y) == 1:
+            if not walls[y, x] and floor_degree(walls, x, y) == 1:
                 cx[n] = x
                 cy[n] = y
                 n += 1
@@ -67,7 +59,7 @@ def _braid_dead_ends(walls, stream, fraction):
     for i in range(n):
         x = cx[i]
         y = cy[i]
-        if _floor_degree(walls, x, y) != 1:
+        if floor_degree(walls, x, y) != 1:
             continue
         if not next_float(stream) < fraction:
             continue
@@ -81,7 +73,7 @@ def _braid_dead_ends(walls, stream, fraction):
             if _floor(walls, wx + _DX[d], wy + _DY[d]):
                 best[nb] = d
                 nb += 1
-            elif _floor_degree(walls, wx, wy) > 1:
+            elif floor_degree(walls, wx, wy) > 1:
                 other[no] = d
                 no += 1
         if nb > 0:
@@ -128,18 +120,6 @@ def braid(walls, stream, fraction, mode):
 
 
 @njit(cache=True)
-def _find(parent, a):
-    root = a
-    while parent[root] != root:
-        root = parent[root]
-    while parent[a] != root:
-        nxt = parent[a]
-        parent[a] = root
-        a = nxt
-    return root
-
-
-@njit(cache=True)
 def _cycle_rank(walls):
     height, width = walls.shape
     parent = np.arange(height * width)
@@ -155,15 +135,15 @@ def _cycle_rank(walls):
             a = y * width + x
             if x > 0 and not walls[y, x - 1]:
                 edges += 1
-                ra = _find(parent, a)
-                rb = _find(parent, a - 1)
+                ra = uf_find(parent, a)
+                rb = uf_find(parent, a - 1)
                 if ra != rb:
                     parent[ra] = rb
                     components -= 1
             if y > 0 and not walls[y - 1, x]:
                 edges += 1
-                ra = _find(parent, a)
-                rb = _find(parent, a - width)
+                ra = uf_find(parent, a)
+                rb = uf_find(parent, a - width)
                 if ra != rb:
                     parent[ra] = rb
                     components -= 1

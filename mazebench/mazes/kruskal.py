@@ -10,20 +10,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from ..grid import uf_find
 from ..rng import next_float, next_index
 from .lattice import room_index_grid, room_lattice
-
-
-@njit(cache=True)
-def _find(parent, a):
-    root = a
-    while parent[root] != root:
-        root = parent[root]
-    while parent[a] != root:
-        nxt = parent[a]
-        parent[a] = root
-        a = nxt
-    return root
 
 
 @njit(cache=True)
@@ -57,8 +46,8 @@ def carve(height, width, stream, params):
         eb[j] = t
     parent = np.arange(n)
     for e in range(m):
-        a = _find(parent, ea[e])
-        b = _find(parent, eb[e])
+        a = uf_find(parent, ea[e])
+        b = uf_find(parent, eb[e])
         if a != b:
             parent[a] = b
             walls[(ys[ea[e]] + ys[eb[e]]) // 2, (xs[ea[e]] + xs[eb[e]]) // 2] = False
