@@ -1,0 +1,59 @@
+"""Validators of model outputs: tolerant parsing, the A* trace interpreter, plan checks, verdicts.
+
+The trace interpreter is the one of Beyond Semantics (arXiv 2505.13775) with mazebench's pinned
+open-list state; see :mod:`.replay` for the rules, :mod:`.parse` for the accepted text and
+:mod:`.verdict` for what error indices mean.
+"""
+
+from __future__ import annotations
+
+from .parse import (
+    ERROR_KINDS,
+    KIND_CODES,
+    PLAN_KINDS,
+    TRACE_KINDS,
+    ParsedBatch,
+    ParsedCompletion,
+    TokenTable,
+    classify_tokens,
+    parse,
+    parse_batch,
+    parse_token_ids,
+    token_table,
+)
+from .plan_check import plan_errors
+from .replay import ProblemBatch, concat_events, concat_plans, replay_trace
+from .verdict import (
+    BatchVerdict,
+    Verdict,
+    validate,
+    validate_batch,
+    validate_parsed,
+    validate_texts,
+)
+
+__all__ = [
+    "ERROR_KINDS",
+    "KIND_CODES",
+    "PLAN_KINDS",
+    "TRACE_KINDS",
+    "BatchVerdict",
+    "ParsedBatch",
+    "ParsedCompletion",
+    "ProblemBatch",
+    "TokenTable",
+    "Verdict",
+    "classify_tokens",
+    "concat_events",
+    "concat_plans",
+    "parse",
+    "parse_batch",
+    "parse_token_ids",
+    "plan_errors",
+    "replay_trace",
+    "token_table",
+    "validate",
+    "validate_batch",
+    "validate_parsed",
+    "validate_texts",
+]
