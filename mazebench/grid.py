@@ -67,6 +67,17 @@ def floor_cells(walls):
 
 
 @njit(cache=True)
+def floor_index_list(walls, out):
+    """Write the row-major indices of floor cells to ``out``; return how many (branch-free)."""
+    flat = walls.ravel()
+    k = 0
+    for c in range(flat.shape[0]):
+        out[k] = c
+        k += 1 - flat[c]
+    return k
+
+
+@njit(cache=True)
 def floor_degree(walls, x, y):
     """Number of floor 4-neighbours of ``(x, y)``."""
     height, width = walls.shape

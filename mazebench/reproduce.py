@@ -19,7 +19,13 @@ from .mazes.dispatch import carve_walls
 from .mazes.placement import P_SEARCHFORMER, get_policy, place
 from .mazes.registry import get_family
 from .rng import lcg_stream
-from .search.kernel import STATUS_UNSOLVABLE, TIE_FIFO, search, trace_capacity
+from .search.kernel import (
+    STATUS_UNSOLVABLE,
+    TIE_FIFO,
+    search_ws,
+    trace_capacity,
+    workspace_sizes,
+)
 
 UPSTREAM_GENERATORS = (
     "wilson",
@@ -53,6 +59,10 @@ def _reproduce_batch(
     px = np.empty(cells + 2, dtype=np.int16)
     py = np.empty(cells + 2, dtype=np.int16)
     placed = np.empty(4, dtype=np.int64)
+    n8, n32, n64 = workspace_sizes(rows, cols)
+    ws8 = np.empty(n8, dtype=np.int8)
+    ws32 = np.empty(n32, dtype=np.int32)
+    ws64 = np.empty(n64, dtype=np.int64)
     no_params = np.empty(0, dtype=np.float64)
     pos = 0
     done = 0
@@ -65,9 +75,9 @@ def _reproduce_batch(
             sx, sy, gx, gy, ok = place(walls, stream, pid, no_params)
             if not ok:
                 return -1, pos, n_unsolved
-        ne, n_plan, status, _ = search(
+        ne, n_plan, status, _ = search_ws(
             walls, sx, sy, gx, gy, 1, 1, True, TIE_FIFO, True, _BS_ORDER, False, False, 0,
-            stream, op, ex, ey, eg, eh, px, py,
+            stream, op, ex, ey, eg, eh, px, py, ws8, ws32, ws64,
         )
         if status == STATUS_UNSOLVABLE:
             # Upstream follows the missing parent pointer once: the "plan" is start, goal.

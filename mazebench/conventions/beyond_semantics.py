@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .textbuf import lit, put, put_byte, put_fixed, put_int, put_small
+from .textbuf import lit, put, put32, put_byte, put_int, put_small
 
 _QUERY_START = lit("query start ")
 _GOAL = lit(" goal ")
@@ -60,13 +60,15 @@ class TextTables:
     def __init__(self, height: int, width: int) -> None:
         self.height, self.width = height, width
         self.wall, self.wall_len = _render_table(height, width, " wall {x} {y}")
-        self.create, self.create_len = _render_table(height, width, " create {x} {y} c")
-        self.close, self.close_len = _render_table(height, width, " close {x} {y} c")
+        create, create_len = _render_table(height, width, " create {x} {y} c")
+        close, close_len = _render_table(height, width, " close {x} {y} c")
+        # row op * cells + cell: the fragment of an event (op 0 create, 1 close)
+        self.event = np.concatenate([create, close])
+        self.event_len = np.concatenate([create_len, close_len])
         self.plan, self.plan_len = _render_table(height, width, " plan {x} {y}")
 
     def arrays(self) -> tuple:
-        return (self.wall, self.wall_len, self.create, self.create_len, self.close,
-                self.close_len, self.plan, self.plan_len)
+        return (self.wall, self.wall_len, self.event, self.event_len, self.plan, self.plan_len)
 
 
 @njit(cache=True, inline="always")
@@ -83,8 +85,9 @@ def write_text(buf, pos, tables, walls, sx, sy, gx, gy, op, ex, ey, eg, eh, n_ev
 
     ``tables`` is ``TextTables(H, W).arrays()``; ``buf`` needs 32 bytes of slack at the end.
     """
-    wall, wall_len, create, create_len, close, close_len, plan, plan_len = tables
+    wall, wall_len, event, event_len, plan, plan_len = tables
     height, width = walls.shape
+    cells = height * width
     pos = put(buf, pos, _QUERY_START)
     pos = put_int(buf, pos, sx)
     pos = put_byte(buf, pos, 32)
@@ -95,15 +98,12 @@ def write_text(buf, pos, tables, walls, sx, sy, gx, gy, op, ex, ey, eg, eh, n_ev
     pos = put_int(buf, pos, gy)
     flat = walls.ravel()
     for c in range(height * width):
-        if flat[c]:
-            pos = put_fixed(buf, pos, wall[c], _ROW, wall_len[c])
+        # branch-free: always copy the fragment, advance only over a wall
+        pos = put32(buf, pos, wall, c, wall_len[c] * flat[c])
     pos = put(buf, pos, _REASONING)
     for i in range(n_events):
-        c = np.int64(ey[i]) * width + ex[i]
-        if op[i] == 0:
-            pos = put_fixed(buf, pos, create[c], _ROW, create_len[c])
-        else:
-            pos = put_fixed(buf, pos, close[c], _ROW, close_len[c])
+        c = np.int64(ey[i]) * width + ex[i] + op[i] * cells
+        pos = put32(buf, pos, event, c, event_len[c])
         pos = _put_cost(buf, pos, eg[i])
         buf[pos] = 32
         buf[pos + 1] = 99  # 'c'
@@ -111,7 +111,7 @@ def write_text(buf, pos, tables, walls, sx, sy, gx, gy, op, ex, ey, eg, eh, n_ev
     pos = put(buf, pos, _SOLUTION)
     for i in range(n_plan):
         c = np.int64(py[i]) * width + px[i]
-        pos = put_fixed(buf, pos, plan[c], _ROW, plan_len[c])
+        pos = put32(buf, pos, plan, c, plan_len[c])
     pos = put(buf, pos, _END)
     return pos
 

@@ -7,7 +7,38 @@ Serialising inside numba lets a batch of examples become text without a Python o
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
+
+
+def _const_memcpy(size: int):
+    """An intrinsic ``f(dst, dst_pos, src, src_pos)`` copying ``size`` bytes between uint8 arrays.
+
+    A copy of a literal size compiles to unaligned vector moves, about 12x faster than a byte
+    loop (which LLVM cannot vectorise because the arrays may alias).
+    """
+
+    @intrinsic
+    def memcpy_const(typingctx, dst, dst_pos, src, src_pos):
+        sig = types.void(dst, types.intp, src, types.intp)
+
+        def codegen(context, builder, signature, args):
+            d = context.make_array(signature.args[0])(context, builder, args[0])
+            s = context.make_array(signature.args[2])(context, builder, args[2])
+            dptr = builder.gep(d.data, [args[1]])
+            sptr = builder.gep(s.data, [args[3]])
+            count = context.get_constant(types.intp, size)
+            cgutils.raw_memcpy(builder, dptr, sptr, count, 1)
+            return context.get_dummy_value()
+
+        return sig, codegen
+
+    return memcpy_const
+
+
+copy8 = _const_memcpy(8)
+copy32 = _const_memcpy(32)
 
 
 def lit(text: str) -> np.ndarray:
@@ -45,20 +76,27 @@ _DIGITS, _DIGIT_LENGTHS = _digit_table(_SMALL)
 
 @njit(cache=True, inline="always")
 def put_fixed(buf, pos, row, width, length):
-    """Copy ``width`` bytes of a table row (fixed-size copy) and advance by ``length``.
-
-    The caller keeps ``width`` bytes of slack at the end of ``buf``; fixed-size copies compile
-    to a few vector moves, which makes table-driven serialisation fast.
-    """
+    """Copy ``width`` bytes of a table row and advance by ``length`` (for any row width)."""
     for i in range(width):
         buf[pos + i] = row[i]
     return pos + length
 
 
 @njit(cache=True, inline="always")
+def put32(buf, pos, table, row, length):
+    """Copy row ``row`` of a C-contiguous ``(n, 32)`` uint8 table, advance by ``length``.
+
+    The caller keeps 32 bytes of slack at the end of ``buf``.
+    """
+    copy32(buf, pos, table, row * 32)
+    return pos + length
+
+
+@njit(cache=True, inline="always")
 def put_small(buf, pos, value):
     """Write a non-negative integer below 10000 with one fixed 8-byte copy."""
-    return put_fixed(buf, pos, _DIGITS[value], 8, _DIGIT_LENGTHS[value])
+    copy8(buf, pos, _DIGITS, value * 8)
+    return pos + _DIGIT_LENGTHS[value]
 
 
 @njit(cache=True)

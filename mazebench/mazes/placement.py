@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from ..grid import bfs_distances, floor_cells, floor_degree
+from ..grid import bfs_distances, floor_cells, floor_degree, floor_index_list
 from ..params import Param, ParamSet
 from ..rng import next_index
 
@@ -174,8 +174,9 @@ def _corners(walls, stream):
 def place(walls, stream, pid, pparams):
     """Run placement policy ``pid``; returns ``(sx, sy, gx, gy, ok)``."""
     if pid == P_WILSON or pid == P_FLOOR_DISTINCT:
-        xs, ys = floor_cells(walls)
-        n = xs.shape[0]
+        width = walls.shape[1]
+        cells = np.empty(walls.size, dtype=np.int64)
+        n = floor_index_list(walls, cells)
         if n == 0 or (pid == P_FLOOR_DISTINCT and n < 2):
             return 0, 0, 0, 0, False
         s = next_index(stream, n)
@@ -186,7 +187,7 @@ def place(walls, stream, pid, pparams):
         else:
             while g == s:
                 g = next_index(stream, n)
-        return xs[s], ys[s], xs[g], ys[g], True
+        return cells[s] % width, cells[s] // width, cells[g] % width, cells[g] // width, True
     if pid == P_KRUSKAL or pid == P_DFS:
         xs, ys = floor_cells(walls)
         n = xs.shape[0]
