@@ -61,21 +61,25 @@ def main() -> None:
 @click.argument("recipe", required=False)
 @click.option("-o", "--output", "out", default="mazebench-data", show_default=True,
               type=click.Path(file_okay=False), help="Dataset directory to write.")
-@click.option("--workers", default=1, show_default=True, type=int, help="Worker processes.")
-@click.option("--engine", type=click.Choice(["local"]), default="local", show_default=True,
-              help="Execution engine.")
+@click.option("--workers", default=1, show_default=True, type=int,
+              help="Worker processes (local) or CPUs of a Ray instance started here.")
+@click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+              help="Execution engine (ray: pip install 'mazebench[ray]').")
 @click.option("--scale", default=1.0, show_default=True, type=float,
               help="Multiply every split count by this factor.")
-def generate(recipe: str | None, out: str, workers: int, engine: str, scale: float) -> None:
+@click.option("--no-images", is_flag=True, help="Leave the example PNGs out of the dataset card.")
+def generate(recipe: str | None, out: str, workers: int, engine: str, scale: float,
+             no_images: bool) -> None:
     """Build a benchmark dataset from RECIPE (a TOML path or a shipped suite name).
 
     Without RECIPE the built-in default suite is built. Re-running an interrupted command
-    resumes it and ends with the same bytes.
+    resumes it and ends with the same bytes, whatever --workers or --engine.
 
     \b
     Example:
       mazebench generate -o data/default
-      mazebench generate my_suite.toml --workers 2 --scale 0.1 -o data/small
+      mazebench generate beyond-semantics --workers 2 -o data/bs
+      mazebench generate my_suite.toml --engine ray --scale 0.1 -o data/small
     """
     from .datasets.builder import build_dataset
     from .datasets.recipe import load_recipe
@@ -84,17 +88,23 @@ def generate(recipe: str | None, out: str, workers: int, engine: str, scale: flo
     if scale != 1.0:
         resolved = resolved.scaled(scale)
     t0 = time.perf_counter()
-    manifest = build_dataset(resolved, out, workers=workers, progress=_progress_enabled())
+    manifest = build_dataset(resolved, out, workers=workers, engine=engine,
+                             progress=_progress_enabled(), card_images=not no_images)
     seconds = time.perf_counter() - t0
     total = sum(s["rows"] for s in manifest["splits"].values())
     click.echo(f"{resolved.name}: {total} examples in {len(manifest['splits'])} splits -> {out}"
                f" ({seconds:.1f} s, {total / max(seconds, 1e-9):.0f} examples/s)")
-    click.echo(f"{'split':<26}{'rows':>8}{'events q50':>12}{'plan q50':>10}{'unsolvable':>12}")
+    click.echo(f"{'split':<30}{'rows':>8}{'events q50':>12}{'plan q50':>10}{'unsolvable':>12}"
+               f"{'rejected':>10}")
     for name, info in manifest["splits"].items():
         st = info["statistics"]
+        build = info.get("build", {})
+        rejected = sum(build.get(k, 0) for k in ("rejected_duplicate", "rejected_leak",
+                                                  "rejected_bin"))
         click.echo(
-            f"{name:<26}{info['rows']:>8}{st['n_events']['q50']:>12.0f}"
-            f"{st['plan_length']['q50']:>10.0f}{st['unsolvable']:>12}"
+            f"{name:<30}{info['rows']:>8}{st.get('n_events', {}).get('q50', 0):>12.0f}"
+            f"{st.get('plan_length', {}).get('q50', 0):>10.0f}{st.get('unsolvable', 0):>12}"
+            f"{rejected:>10}"
         )
 
 

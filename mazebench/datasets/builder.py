@@ -1,11 +1,18 @@
 """Build a dataset directory from a recipe: Parquet shards per split, manifest, dataset card.
 
 Determinism: candidate example ``i`` of split ``s`` is a pure function of ``(seed, s, i)``.
-Candidates are consumed in index order; a candidate is skipped when its problem already appeared
-in the split or its wall layout in an earlier split (no leakage), so the accepted rows, and hence
-the shard bytes, are the same whatever the worker count.
+Candidates are decided in index order (:mod:`mazebench.datasets.dedupe`): a candidate is skipped
+when its problem already appeared in the split, its wall layout in an earlier split (no leakage),
+or its difficulty bin is full. Shard ``k`` holds accepted rows ``k * S .. (k + 1) * S - 1`` (S the
+shard size), so the shard bytes are the same whatever the worker count or engine.
 
-Faults: each shard is written under a temporary name and renamed into place; the shard's Parquet
+Work split: workers scan windows of candidates (maze, search, hashes) and, speculatively, write
+each window as the shard it will be if all its candidates are accepted; the parent only decides
+(one numba call per window) and renames finished files into place, or asks a worker to
+regenerate exactly the accepted candidates of a shard. Memory does not grow with the count beyond
+the 64-bit hash tables (16-32 bytes per row).
+
+Faults: every shard is written under a temporary name and renamed into place; its Parquet
 metadata records the next candidate index. Re-running the same command with the same recipe
 skips the shards already present (after checking their recipe fingerprint) and ends with the
 same bytes as an uninterrupted run.
@@ -14,28 +21,37 @@ same bytes as an uninterrupted run.
 from __future__ import annotations
 
 import json
-import os
 import time
-from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, ProcessPoolExecutor
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from ..rng import stream_key
 from ..search.kernel import trace_capacity
-from .batch import Block, generate_block
+from .dedupe import Decider, KeySet, hex_keys
+from .engine import make_engine
 from .recipe import Recipe, SplitSpec
-from .schema import block_hashes, block_table
+from .tasks import (
+    META_FINGERPRINT,
+    META_LCG,
+    META_NEXT,
+    ScanTask,
+    SplitJob,
+    WriteTask,
+    scan,
+    shard_table,
+    write,
+    write_table,
+)
 
 FORMAT_VERSION = 1
-_META_FINGERPRINT = b"mazebench.recipe_fingerprint"
-_META_NEXT = b"mazebench.next_candidate"
-_META_SPLIT = b"mazebench.split"
+SCAN_WINDOW = 4096  # largest window of candidates when not speculating (they start at 256)
+MAX_SPECULATIVE_SHARD = 16384  # larger shards are written from accepted indices only
+MAX_REALIGN = 2  # speculation stops when this many and > 1/8 of the shards were misaligned
 
 
 def shard_name(number: int) -> str:
@@ -54,22 +70,20 @@ def rows_per_shard(recipe: Recipe, split: SplitSpec) -> int:
     return max(1, min(recipe.shard_size, cap))
 
 
-def _block_job(args: tuple) -> Block:
-    maze, profile, key, first, count = args
-    return generate_block(maze, profile, key, first, count)
-
-
 @dataclass
 class SplitResult:
-    """What was written for one split."""
+    """What was written for one split (rejection counts cover this run's candidates only)."""
 
     name: str
     rows: int = 0
     candidates: int = 0
     rejected_duplicate: int = 0
     rejected_leak: int = 0
+    rejected_bin: int = 0
     unsolvable: int = 0
     shards: list[str] = field(default_factory=list)
+    renamed: int = 0  # shards committed from a speculative window
+    regenerated: int = 0  # shards written from their accepted indices
     seconds: float = 0.0
 
 
@@ -95,50 +109,309 @@ class _Progress:
             self.bar.close()
 
 
-def _candidate_blocks(
-    split: SplitSpec, key: int, start: int, block_size: int, executor: Executor | None
-) -> Iterator[Block]:
-    """Blocks of candidates from index ``start`` on, in order (computed ahead in parallel)."""
-    if executor is None:
-        first = start
-        while True:
-            yield generate_block(split.maze, split.profile, key, first, block_size)
-            first += block_size
-    depth = 4
-    first = start
-    pending = []
-    while True:
-        while len(pending) < depth:
-            pending.append(
-                executor.submit(_block_job, (split.maze, split.profile, key, first, block_size))
-            )
-            first += block_size
-        yield pending.pop(0).result()
-
-
-def _existing_shards(split_dir: Path, fingerprint: str) -> list[tuple[Path, int]]:
-    """Complete shards already written under this recipe, in order, with their next index."""
+def _existing_shards(split_dir: Path, fingerprint: str) -> list[tuple[Path, int, dict]]:
+    """Complete shards already written under this recipe, in order, with their next index and
+    Parquet metadata."""
     found = []
     number = 0
     while (path := split_dir / shard_name(number)).exists():
         meta = pq.read_metadata(path).metadata or {}
-        if meta.get(_META_FINGERPRINT, b"").decode() != fingerprint:
+        if meta.get(META_FINGERPRINT, b"").decode() != fingerprint:
             raise ValueError(
                 f"{path} was written by a different recipe; use another output folder "
                 "or delete it"
             )
-        found.append((path, int(meta[_META_NEXT])))
+        found.append((path, int(meta[META_NEXT]), meta))
         number += 1
     return found
 
 
-def _write_shard(path: Path, table: pa.Table, meta: dict[bytes, bytes]) -> None:
-    table = table.replace_schema_metadata({**(table.schema.metadata or {}), **meta})
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    pq.write_table(table, tmp, compression="zstd", row_group_size=len(table) or None)
-    with open(tmp, "rb+") as fh:
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+@dataclass
+class _Window:
+    first: int
+    count: int
+    handle: object
+    spec_path: str | None
+    result: object = None
+
+
+class _SplitBuilder:
+    """The parent's side of one split: launches windows, decides, commits shards."""
+
+    def __init__(self, recipe, split, out_dir, earlier, engine, progress, on_shard) -> None:
+        self.split = split
+        self.engine = engine
+        self.on_shard = on_shard
+        self.split_dir = out_dir / split.name
+        self.split_dir.mkdir(parents=True, exist_ok=True)
+        for stale in [*self.split_dir.glob(".*.tmp-*"), *self.split_dir.glob(".spec-*")]:
+            stale.unlink()  # left by a killed run
+        self.job = SplitJob(split, split_key(recipe, split), recipe.fingerprint(),
+                            str(self.split_dir))
+        self.job_seed = recipe.seed
+        self.per_shard = rows_per_shard(recipe, split)
+        edges = quota = None
+        if split.difficulty is not None:
+            edges, quota = split.difficulty.edges, split.difficulty.quotas(split.count)
+        self.decider = Decider(earlier, edges, quota)
+        self.speculative = split.difficulty is None and self.per_shard <= MAX_SPECULATIVE_SHARD
+        self.result = SplitResult(split.name)
+        self.progress = progress
+        self.bar = _Progress(0, "", False)
+        self.start_pos: int | None = None  # next candidate after the resumed shards
+        self.next: _SplitBuilder | None = None  # the following split, whose windows may start
+        self.windows: deque[_Window] = deque()
+        self.discarded: list[_Window] = []
+        self.writes: deque = deque()
+        self.realigned = 0
+        self.scanned = 0  # non-speculative windows launched (their size grows)
+        self.upstream_state = -1
+
+    # -- resume -----------------------------------------------------------------------------
+    def resume(self) -> int:
+        next_candidate = 0
+        columns = ["problem_hash", "layout_hash", "solvable", self.split.metric]
+        for path, nxt, meta in _existing_shards(self.split_dir, self.job.fingerprint):
+            t = pq.read_table(path, columns=columns)
+            self.decider.seed_rows(
+                hex_keys(t.column(0).to_pylist()), hex_keys(t.column(1).to_pylist()),
+                t.column(3).to_numpy(),
+            )
+            self.result.rows += t.num_rows
+            self.result.unsolvable += int(t.num_rows - np.count_nonzero(t.column(2).to_numpy()))
+            self.result.shards.append(path.name)
+            next_candidate = nxt
+            self.upstream_state = int(meta.get(META_LCG, b"-1"))
+        return next_candidate
+
+    def start(self) -> int:
+        """Resume once; returns the next candidate to decide."""
+        if self.start_pos is None:
+            self.start_pos = self.resume()
+        return self.start_pos
+
+    def prefetch(self) -> None:
+        """Launch this split's first windows while the previous split finishes (they do not
+        depend on its layouts: only the decisions do)."""
+        pos = self.start()
+        if self.split.stream == "native" and self.result.rows < self.split.count:
+            self._fill(pos, self.result.rows, 0)
+
+    # -- windows ----------------------------------------------------------------------------
+    def _launch(self, first: int, count: int, speculative: bool) -> None:
+        spec = str(self.split_dir / f".spec-{first}-{count}.parquet") if speculative else None
+        handle = self.engine.submit(scan, ScanTask(self.job, first, count, spec))
+        self.windows.append(_Window(first, count, handle, spec))
+
+    def _fill(self, pos: int, rows: int, missing: int) -> bool:
+        """Keep enough windows in flight: speculative ones predict one shard each.
+
+        ``rows`` counts rows accepted so far (the current shard's too), ``missing`` the rows the
+        current shard still needs when it has some already (rejections cost it candidates): a
+        small plain window then completes it, so that the next shard starts where the next
+        speculative window does. Returns True when every window the split needs is launched.
+        """
+        depth = max(1, 2 * self.engine.parallelism) if self.engine.parallelism > 1 else 1
+        limit = self.split.max_candidates
+        while len(self.windows) < depth:
+            nxt = self.windows[-1].first + self.windows[-1].count if self.windows else pos
+            if nxt >= limit:
+                return True
+            if self.speculative and not self.windows and missing:
+                self._launch(nxt, min(missing, limit - nxt), False)
+            elif self.speculative:
+                # rows predicted before this window (no rejections assumed)
+                predicted = rows + sum(w.count for w in self.windows)
+                shard_rows = min(self.per_shard, self.split.count - predicted)
+                if shard_rows <= 0:
+                    return True
+                self._launch(nxt, min(shard_rows, limit - nxt), True)
+            else:
+                size = min(SCAN_WINDOW, 256 << min(self.scanned, 4))
+                self.scanned += 1
+                self._launch(nxt, min(size, limit - nxt), False)
+        return False
+
+    def _drop_windows(self) -> None:
+        self.discarded.extend(self.windows)
+        self.windows.clear()
+
+    # -- shards -----------------------------------------------------------------------------
+    def _commit_rename(self, window: _Window) -> None:
+        path = self.split_dir / shard_name(len(self.result.shards))
+        Path(window.spec_path).replace(path)
+        self.result.renamed += 1
+        self._shard_done(path)
+
+    def _commit_write(self, indices: np.ndarray) -> None:
+        path = self.split_dir / shard_name(len(self.result.shards))
+        self.writes.append(self.engine.submit(write, WriteTask(self.job, indices, str(path))))
+        self.result.regenerated += 1
+        self.result.shards.append(path.name)
+        while len(self.writes) > max(1, self.engine.parallelism):
+            self._finish_write()
+
+    def _finish_write(self) -> None:
+        path = self.engine.result(self.writes.popleft())
+        if self.on_shard is not None:
+            self.on_shard(Path(path))
+
+    def _shard_done(self, path: Path) -> None:
+        self.result.shards.append(path.name)
+        if self.on_shard is not None:
+            self.on_shard(path)
+
+    # -- main loop --------------------------------------------------------------------------
+    def run(self) -> SplitResult:
+        t0 = time.perf_counter()
+        pos = self.start()
+        self.bar = _Progress(self.split.count, self.split.name, self.progress)
+        self.bar.update(self.result.rows)
+        try:
+            if self.split.stream == "native":
+                self._run(pos)
+            else:
+                self._run_upstream(pos)
+        finally:
+            self._cleanup()
+        self.bar.close()
+        self.result.seconds = time.perf_counter() - t0
+        return self.result
+
+    def _run(self, pos: int) -> None:
+        split, res = self.split, self.result
+        shard_start = pos
+        parts: list[np.ndarray] = []
+        cur = 0
+        offset = 0  # position inside the head window
+        while res.rows < split.count:
+            target = min(self.per_shard, split.count - res.rows)
+            if self._fill(pos, res.rows + cur, target - cur if cur else 0) and self.next:
+                self.next.prefetch()
+            if not self.windows:
+                self._budget_error(pos)
+            head = self.windows[0]
+            if head.result is None:
+                head.result = self.engine.result(head.handle)
+            r = head.result
+            accepted, end = self.decider.decide(
+                r.problem_keys, r.layout_keys, r.metric, offset, target - cur
+            )
+            if len(accepted):
+                parts.append(head.first + accepted)
+                res.unsolvable += int(np.count_nonzero(~r.solvable[accepted]))
+                self.bar.update(len(accepted))
+            cur += len(accepted)
+            pos = head.first + end
+            complete = cur == target
+            whole = (complete and head.spec_path is not None and shard_start == head.first
+                     and end == head.count and cur == head.count)
+            if end == head.count or whole:
+                self.windows.popleft()
+                offset = 0
+                if head.spec_path is not None and not whole:
+                    self.discarded.append(head)
+            else:
+                offset = end
+            if not complete:
+                continue
+            if whole:
+                self._commit_rename(head)
+            else:
+                self._commit_write(np.concatenate(parts))
+            res.rows += cur
+            parts, cur, shard_start = [], 0, pos
+            if res.rows < split.count and self.speculative and (
+                offset != 0 or (self.windows and self.windows[0].first != pos)
+            ):
+                # the next shard starts inside a window: speculation is off by the rejections
+                if offset != 0:
+                    self.discarded.append(self.windows.popleft())
+                    offset = 0
+                self._drop_windows()
+                self.realigned += 1
+                if self.realigned >= MAX_REALIGN and 8 * self.realigned > len(res.shards):
+                    self.speculative = False
+        while self.writes:
+            self._finish_write()
+        res.candidates = pos
+        res.rejected_duplicate, res.rejected_leak, res.rejected_bin = (
+            int(v) for v in self.decider.rejected
+        )
+
+    def _run_upstream(self, pos: int) -> None:
+        """Rows drawn one after the other from the upstream LCG stream (sequential, in this
+        process): shard k holds examples k * S .. of the upstream file; each shard records the
+        stream state after it, so a killed run resumes exactly."""
+        from ..rng import lcg_stream
+        from .dedupe import digest_keys
+        from .schema import block_hashes
+
+        split, res = self.split, self.result
+        state = self.upstream_state
+        if pos == 0:
+            state = int(lcg_stream(self.job_seed, split.upstream_mode)[1])
+        while res.rows < split.count:
+            n = min(self.per_shard, split.count - res.rows)
+            block = generate_block_upstream(split, np.arange(pos, pos + n), state)
+            state = block.stream_state
+            hashes = block_hashes(block)
+            self.decider.layouts.add(digest_keys(hashes[4]))
+            path = self.split_dir / shard_name(len(res.shards))
+            write_table(path, shard_table(self.job, block, hashes), self.job, pos + n,
+                        {META_LCG: str(state).encode()})
+            res.rows += n
+            res.unsolvable += int(np.count_nonzero(block.status != 1))
+            pos += n
+            self.bar.update(n)
+            self._shard_done(path)
+        res.candidates = pos
+
+    def _budget_error(self, pos: int) -> None:
+        split, dec = self.split, self.decider
+        budget = f"{pos} candidates (candidate_budget = {split.candidate_budget:g} per row)"
+        if split.difficulty is not None:
+            quotas = split.difficulty.quotas(split.count)
+            for k, (have, want) in enumerate(zip(dec.have.tolist(), quotas)):
+                if have < want:
+                    raise ValueError(
+                        f"split {split.name!r}: difficulty bin {k} {split.difficulty.label(k)} "
+                        f"of {split.difficulty.metric} has {have} of {want} rows after {budget}; "
+                        "widen the bins or raise candidate_budget"
+                    )
+        dup, leak, _ = dec.rejected.tolist()
+        raise ValueError(
+            f"split {split.name!r}: only {len(dec.problems)} of {split.count} rows after "
+            f"{budget} ({dup} duplicate problems, {leak} layouts of earlier splits); use a "
+            f"larger grid, fewer rows or a larger candidate_budget"
+        )
+
+    def _cleanup(self) -> None:
+        pending = list(self.windows) + self.discarded
+        self.windows.clear()
+        self.discarded = []
+        for window in pending:
+            if window.spec_path is None:
+                continue
+            if window.result is None:
+                try:
+                    self.engine.result(window.handle)
+                except Exception:  # noqa: BLE001 - the file is removed either way
+                    pass
+            Path(window.spec_path).unlink(missing_ok=True)
+        while self.writes:
+            try:
+                self._finish_write()
+            except Exception:  # noqa: BLE001
+                self.writes.clear()
+                raise
+
+
+def generate_block_upstream(split: SplitSpec, positions: np.ndarray, state: int):
+    """Examples at ``positions`` of an upstream-stream split, from the LCG ``state``."""
+    from .batch import generate_block
+
+    return generate_block(split.maze, split.profile, 0, positions, upstream_state=state)
 
 
 def build_split(
@@ -146,101 +419,14 @@ def build_split(
     split: SplitSpec,
     out_dir: Path,
     *,
-    seen_layouts: set[str],
-    executor: Executor | None = None,
+    earlier_layouts: KeySet,
+    engine,
     progress: bool = False,
     on_shard: Callable[[Path], None] | None = None,
-) -> SplitResult:
-    """Write one split's shards; ``seen_layouts`` holds earlier splits' layouts (updated)."""
-    t0 = time.perf_counter()
-    split_dir = out_dir / split.name
-    split_dir.mkdir(parents=True, exist_ok=True)
-    for stale in split_dir.glob(".part-*.tmp-*"):  # left by a killed run
-        stale.unlink()
-    fingerprint = recipe.fingerprint()
-    key = split_key(recipe, split)
-    per_shard = rows_per_shard(recipe, split)
-    result = SplitResult(split.name)
-    seen_problems: set[str] = set()
-    split_layouts: set[str] = set()
-    next_candidate = 0
-    for path, nxt in _existing_shards(split_dir, fingerprint):
-        cols = pq.read_table(path, columns=["problem_hash", "layout_hash", "solvable"])
-        seen_problems.update(cols.column("problem_hash").to_pylist())
-        split_layouts.update(cols.column("layout_hash").to_pylist())
-        result.rows += len(cols)
-        result.unsolvable += int(len(cols) - pc.sum(cols.column("solvable")).as_py())
-        result.shards.append(path.name)
-        next_candidate = nxt
-    bar = _Progress(split.count, f"{split.name}", progress)
-    bar.update(result.rows)
-    family = split.maze.family
-    params = {
-        "family": split.maze.params,
-        "placement": split.maze.placement,
-        "placement_params": split.maze.placement_params,
-        "loops": split.maze.loops,
-        "loop_mode": split.maze.loop_mode,
-    }
-    pending_tables: list[pa.Table] = []
-    pending_rows = 0
-    block_size = min(per_shard, max(1, split.count - result.rows), 4096)
-    blocks = _candidate_blocks(split, key, next_candidate, block_size, executor)
-    block: Block | None = None
-    hashes: tuple = ()
-    pos = 0
-    while result.rows < split.count:
-        if block is None or pos >= len(block):
-            block = next(blocks)
-            hashes = block_hashes(block)
-            pos = 0
-        shard_end = min(split.count, per_shard * (len(result.shards) + 1))
-        keep = []
-        while pos < len(block) and result.rows + pending_rows + len(keep) < shard_end:
-            k = pos
-            pos += 1
-            next_candidate = block.first + k + 1
-            problem, layout = hashes[1][k], hashes[2][k]
-            if problem in seen_problems:
-                result.rejected_duplicate += 1
-                continue
-            if layout in seen_layouts:
-                result.rejected_leak += 1
-                continue
-            seen_problems.add(problem)
-            split_layouts.add(layout)
-            keep.append(k)
-        result.candidates = next_candidate
-        if keep:
-            table = block_table(
-                block, np.array(keep), split=split.name, family=family, params=params,
-                profile=split.profile.name, hashes=hashes,
-            )
-            pending_tables.append(table)
-            pending_rows += len(table)
-            result.unsolvable += int(len(keep) - int((block.status[keep] == 1).sum()))
-            bar.update(len(keep))
-        if result.rows + pending_rows == shard_end:
-            path = split_dir / shard_name(len(result.shards))
-            table = pa.concat_tables(pending_tables)
-            _write_shard(
-                path,
-                table,
-                {
-                    _META_FINGERPRINT: fingerprint.encode(),
-                    _META_NEXT: str(next_candidate).encode(),
-                    _META_SPLIT: split.name.encode(),
-                },
-            )
-            result.rows += len(table)
-            result.shards.append(path.name)
-            pending_tables, pending_rows = [], 0
-            if on_shard is not None:
-                on_shard(path)
-    bar.close()
-    seen_layouts.update(split_layouts)
-    result.seconds = time.perf_counter() - t0
-    return result
+) -> tuple[SplitResult, KeySet]:
+    """Write one split's shards; returns its result and its layout keys."""
+    builder = _SplitBuilder(recipe, split, out_dir, earlier_layouts, engine, progress, on_shard)
+    return builder.run(), builder.decider.layouts
 
 
 def build_dataset(
@@ -248,33 +434,53 @@ def build_dataset(
     out_dir: str | Path,
     *,
     workers: int = 1,
+    engine: str = "local",
     progress: bool = False,
     on_shard: Callable[[Path], None] | None = None,
+    card_images: bool = True,
 ) -> dict:
-    """Build every split of ``recipe`` into ``out_dir``; returns the manifest dict."""
+    """Build every split of ``recipe`` into ``out_dir``; returns the manifest dict.
+
+    ``engine`` is ``local`` (``workers`` processes) or ``ray``; the bytes are the same. The
+    returned manifest's ``splits.<name>.build`` holds this run's rejection counts and how many
+    shards were renamed from speculative windows or regenerated (not written to
+    ``manifest.json``, which depends on the recipe only).
+    """
     from .manifest import write_card, write_manifest
 
     out = Path(out_dir)
+    runner = make_engine(engine, workers)
     out.mkdir(parents=True, exist_ok=True)
-    if workers < 1:
-        raise ValueError(f"--workers must be >= 1, got {workers}")
-    executor = ProcessPoolExecutor(max_workers=workers) if workers > 1 else None
-    seen_layouts: set[str] = set()
+    earlier = KeySet()
     results = []
     t0 = time.perf_counter()
+    builders = [
+        _SplitBuilder(recipe, split, out, earlier, runner, progress, on_shard)
+        for split in recipe.splits
+    ]
+    for builder, following in zip(builders, builders[1:]):
+        builder.next = following
     try:
-        for split in recipe.splits:
-            results.append(
-                build_split(
-                    recipe, split, out, seen_layouts=seen_layouts, executor=executor,
-                    progress=progress, on_shard=on_shard,
-                )
-            )
+        for k, builder in enumerate(builders):
+            results.append(builder.run())
+            if k + 1 < len(builders):
+                earlier.update(builder.decider.layouts)
+            builder.decider = None  # free the split's hash tables
     finally:
-        if executor is not None:
-            executor.shutdown(cancel_futures=True)
+        for builder in builders:
+            builder._cleanup()
+        runner.close()
     manifest = write_manifest(out, recipe, results, time.perf_counter() - t0)
-    write_card(out, manifest)
+    write_card(out, manifest, images=card_images)
+    for res in results:
+        manifest["splits"][res.name]["build"] = {
+            "rejected_duplicate": res.rejected_duplicate,
+            "rejected_leak": res.rejected_leak,
+            "rejected_bin": res.rejected_bin,
+            "renamed_shards": res.renamed,
+            "regenerated_shards": res.regenerated,
+            "seconds": round(res.seconds, 3),
+        }
     return manifest
 
 

@@ -30,24 +30,61 @@ def file_hash(path: Path) -> str:
     return digest.hexdigest()
 
 
+class _Counts:
+    """Exact value counts of an integer column, merged shard by shard (memory: distinct values)."""
+
+    def __init__(self) -> None:
+        self.values = np.empty(0, dtype=np.int64)
+        self.counts = np.empty(0, dtype=np.int64)
+
+    def add(self, column: np.ndarray) -> None:
+        vals, counts = np.unique(np.asarray(column, dtype=np.int64), return_counts=True)
+        merged = np.concatenate([self.values, vals])
+        weights = np.concatenate([self.counts, counts])
+        self.values, inverse = np.unique(merged, return_inverse=True)
+        self.counts = np.bincount(inverse, weights=weights, minlength=len(self.values)).astype(
+            np.int64
+        )
+
+    def quantile(self, q: float) -> float:
+        """As ``numpy.quantile(values, q)`` (linear interpolation) on the expanded values."""
+        n = int(self.counts.sum())
+        position = q * (n - 1)
+        lo, frac = int(np.floor(position)), position - np.floor(position)
+        ends = np.cumsum(self.counts)
+        v_lo = self.values[np.searchsorted(ends, lo, side="right")]
+        v_hi = self.values[np.searchsorted(ends, min(lo + 1, n - 1), side="right")]
+        return float(v_lo + (v_hi - v_lo) * frac)
+
+    def mean(self) -> float:
+        return float((self.values * self.counts).sum() / max(1, self.counts.sum()))
+
+
 def split_statistics(paths: list[Path]) -> dict:
-    """Quantiles and means of the main difficulty columns over a split's shards."""
+    """Quantiles and means of the main difficulty columns over a split's shards.
+
+    Streams the shards and keeps exact value counts, so memory does not grow with the rows.
+    """
     if not paths:
         return {}
-    columns = {c: [] for c in (*STAT_COLUMNS, "solvable")}
+    counts = {c: _Counts() for c in STAT_COLUMNS}
+    unsolvable = 0
+    rows = 0
     for path in paths:
-        table = pq.read_table(path, columns=list(columns))
-        for c in columns:
-            columns[c].append(table.column(c).to_numpy())
+        table = pq.read_table(path, columns=[*STAT_COLUMNS, "solvable"])
+        rows += table.num_rows
+        for c in STAT_COLUMNS:
+            counts[c].add(table.column(c).to_numpy())
+        unsolvable += int(table.num_rows - np.count_nonzero(table.column("solvable").to_numpy()))
+    if rows == 0:
+        return {}
     stats: dict = {}
     for c in STAT_COLUMNS:
-        values = np.concatenate(columns[c]).astype(np.float64)
         stats[c] = {
-            "mean": round(float(values.mean()), 4),
-            **{f"q{int(q * 100)}": float(np.quantile(values, q)) for q in QUANTILES},
+            "mean": round(counts[c].mean(), 4),
+            **{f"q{int(q * 100)}": counts[c].quantile(q) for q in QUANTILES},
         }
-    solvable = np.concatenate(columns["solvable"])
-    stats["unsolvable"] = int((~solvable).sum())
+    stats["unsolvable"] = unsolvable
     return stats
 
 
@@ -81,8 +118,33 @@ def write_manifest(out: Path, recipe: Recipe, results: list, seconds: float) -> 
     return manifest
 
 
-def write_card(out: Path, manifest: dict) -> None:
-    """Write the dataset card ``README.md`` with a statistics table per split."""
+def _notes(spec: dict) -> str:
+    """Placement, non-default parameters, loops, difficulty bins, stream and description of a
+    split (a card cell)."""
+    maze = spec["maze"]
+    notes = []
+    if maze["placement"] != "family":
+        notes.append(f"placement {maze['placement']}")
+    from ..mazes.registry import FAMILIES
+
+    family = FAMILIES.get(maze["family"])
+    defaults = family.params.resolve({}) if family else {}
+    notes += [f"{k}={v:g}" for k, v in maze["params"].items() if defaults.get(k) != v]
+    if maze["loops"]:
+        notes.append(f"loops {maze['loops']:g} ({maze['loop_mode']})")
+    diff = spec.get("difficulty")
+    if diff:
+        notes.append(f"equal-count bins of {diff['metric']}: {diff['bins']}")
+    if spec.get("stream", "native") != "native":
+        notes.append(f"{spec['stream']} stream")
+    if spec.get("description"):
+        notes.append(spec["description"])
+    return "; ".join(notes).replace("|", "/")
+
+
+def write_card(out: Path, manifest: dict, *, images: bool = True) -> None:
+    """Write the dataset card ``README.md``: a statistics table per split and, with
+    ``images`` (and matplotlib installed), a PNG of example mazes per split under ``images/``."""
     recipe = manifest["recipe"]
     lines = [
         f"# {recipe['name']} (mazebench dataset)",
@@ -95,8 +157,8 @@ def write_card(out: Path, manifest: dict) -> None:
         "(see the mazebench README for the columns).",
         "",
         "| split | rows | family | size | profile | events median (q10-q90) | "
-        "plan length median | walls median | unsolvable |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "plan length median | walls median | unsolvable | notes |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     specs = {s["name"]: s for s in recipe["splits"]}
     for name, spec in specs.items():
@@ -108,8 +170,18 @@ def write_card(out: Path, manifest: dict) -> None:
             f"| {name} | {info['rows']} | {maze['family']} | {maze['width']}x{maze['height']} "
             f"| {spec['profile']['name']} | {ev.get('q50', 0):.0f} ({ev.get('q10', 0):.0f}-"
             f"{ev.get('q90', 0):.0f}) | {st.get('plan_length', {}).get('q50', 0):.0f} | "
-            f"{st.get('n_walls', {}).get('q50', 0):.0f} | {st.get('unsolvable', 0)} |"
+            f"{st.get('n_walls', {}).get('q50', 0):.0f} | {st.get('unsolvable', 0)} | "
+            f"{_notes(spec)} |"
         )
+    pictures = {}
+    if images:
+        from .card_images import write_split_images
+
+        pictures = write_split_images(out, manifest)
+    if pictures:
+        lines += ["", "## Example mazes", ""]
+        for name, rel in pictures.items():
+            lines += [f"### {name}", "", f"![{name}]({rel})", ""]
     lines += [
         "",
         "Load without mazebench: `pandas.read_parquet(\"<dir>/<split>\")`, "

@@ -77,28 +77,32 @@ _PROBLEM_TAG = b"mazebench/problem/v1"
 _LAYOUT_TAG = b"mazebench/layout/v1"
 
 
-def block_hashes(block: Block) -> tuple[list[bytes], list[str], list[str]]:
-    """Packed walls, problem hashes and layout hashes of every example of a block.
+def block_hashes(block: Block) -> tuple[list, list[str], list[str], list[bytes], list[bytes]]:
+    """Packed walls, problem and layout hashes (hex) and their raw digests, per example.
 
     Same definitions as :func:`mazebench.problem.problem_hash` / ``layout_hash``.
     """
     n, h, w = block.walls.shape
     packed = np.packbits(block.walls.reshape(n, h * w), axis=1)
     size = struct.pack("<II", h, w)
-    sg = block.sg.astype(np.int32)
-    walls_bytes, problems, layouts = [], [], []
-    for i in range(n):
-        wb = packed[i].tobytes()
-        walls_bytes.append(wb)
-        lay = hashlib.blake2b(_LAYOUT_TAG, digest_size=16)
-        lay.update(size)
+    sg = block.sg.astype("<i4")
+    walls_bytes = [row.tobytes() for row in packed]
+    base_layout = hashlib.blake2b(_LAYOUT_TAG, digest_size=16)
+    base_layout.update(size)
+    base_problem = hashlib.blake2b(_PROBLEM_TAG, digest_size=16)
+    base_problem.update(size)
+    lay_digests, prob_digests = [], []
+    for wb, corners in zip(walls_bytes, sg):
+        lay = base_layout.copy()
         lay.update(wb)
-        layouts.append(lay.hexdigest())
-        prob = hashlib.blake2b(_PROBLEM_TAG, digest_size=16)
-        prob.update(size + struct.pack("<iiii", *sg[i].tolist()))
+        lay_digests.append(lay.digest())
+        prob = base_problem.copy()
+        prob.update(corners.tobytes())
         prob.update(wb)
-        problems.append(prob.hexdigest())
-    return walls_bytes, problems, layouts
+        prob_digests.append(prob.digest())
+    problems = [d.hex() for d in prob_digests]
+    layouts = [d.hex() for d in lay_digests]
+    return walls_bytes, problems, layouts, prob_digests, lay_digests
 
 
 def _list_column(offsets: np.ndarray, values: np.ndarray, typ: pa.DataType) -> pa.Array:
@@ -121,8 +125,8 @@ def block_table(
     n_all, h, w = block.walls.shape
     keep = np.asarray(keep, dtype=np.int64)
     n = len(keep)
-    indices = block.first + keep
-    walls_bytes, problems, layouts = hashes
+    indices = block.indices[keep]
+    walls_bytes, problems, layouts = hashes[:3]
     sg = block.sg[keep]
     params_json = json.dumps(params, sort_keys=True, separators=(",", ":"))
     columns = {
