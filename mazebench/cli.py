@@ -265,7 +265,7 @@ def show(directory, split, index, family, size, seed, profile, png) -> None:
 # ------------------------------------------------------------------------------------- list
 @main.command("list")
 def list_() -> None:
-    """List maze families, placement policies, solver profiles, dialects and suites."""
+    """List maze families, placement policies, solver profiles, operators, dialects and suites."""
     from .conventions.dialects import DIALECTS
     from .datasets.recipe import available_suites
     from .mazes import FAMILIES, POLICIES
@@ -286,6 +286,10 @@ def list_() -> None:
             f"  {prof.name:<20} {prof.algorithm}, tie={prof.tie_break}, "
             f"order={prof.neighbour_order}, log_start={prof.log_start}, dialect={prof.dialect}"
         )
+    from .ops.registry import describe_operators
+
+    click.echo("\noperators (mazebench transform --op NAME[:k=v,...]):")
+    click.echo("\n".join(describe_operators()))
     click.echo("\ndialects: " + ", ".join(DIALECTS))
     click.echo("suites: " + ", ".join(available_suites()))
 

@@ -463,7 +463,7 @@ def load_recipe(recipe: str | Path | None = None) -> Recipe:
     if recipe is None:
         recipe = "default"
     path = Path(recipe)
-    if not path.suffix and not path.exists():
+    if not path.suffix and not path.is_file():
         candidate = suites_dir() / f"{recipe}.toml"
         if not candidate.exists():
             allowed = ", ".join(available_suites())

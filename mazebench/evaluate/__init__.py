@@ -32,6 +32,22 @@ from .verdict import (
     validate_texts,
 )
 
+_LAZY = {
+    "evaluate_predictions": ".report",
+    "write_report": ".report",
+    "write_baseline": ".baseline",
+}
+
+
+def __getattr__(name: str):
+    """The report and baseline builders load lazily (they pull in plotting and dataset code)."""
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name], __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 __all__ = [
     "ERROR_KINDS",
     "KIND_CODES",
@@ -46,6 +62,7 @@ __all__ = [
     "classify_tokens",
     "concat_events",
     "concat_plans",
+    "evaluate_predictions",
     "parse",
     "parse_batch",
     "parse_token_ids",
@@ -56,4 +73,6 @@ __all__ = [
     "validate_batch",
     "validate_parsed",
     "validate_texts",
+    "write_baseline",
+    "write_report",
 ]

@@ -1,0 +1,256 @@
+"""The ground truth of a dataset, held as compact arrays to join model predictions against.
+
+:class:`Reference` reads the splits of a dataset once, shard by shard, and keeps per row only
+numbers: packed walls, start and goal, the difficulty metrics the reports use, and a 64-bit
+digest of the ground-truth trace, so that an exact trace match (generated events == ground-truth
+events) needs no trace in memory. Ids are kept as one sorted fixed-width byte array and looked
+up by binary search (:meth:`Reference.lookup`). About 180 bytes per row at 30 x 30.
+
+Digests: splitmix64 (:func:`mazebench.rng.mix64`) chained over the event count and, per event,
+the op and the full 32-bit x, y, g and h; two traces have the same digest iff they are equal,
+up to a 2**-64 chance.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from numba import njit, prange
+
+from ..datasets.load import Dataset, load
+from ..rng import mix64
+from ..search.profiles import Profile, get_profile
+from .parse import DIALECT_CODES
+from .replay import ProblemBatch
+
+DIFFICULTY: dict[str, str] = {
+    "events": "n_events",
+    "tokens": "trace_tokens",
+    "plan_length": "plan_length",
+    "closed_cells": "n_closes",
+    "branch_jumps": "branch_jumps",
+}
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_MASK32 = np.uint64(0xFFFFFFFF)
+_COLUMNS = [
+    "id", "walls", "start_x", "start_y", "goal_x", "goal_y", "solvable",
+    "trace_op", "trace_x", "trace_y", "trace_g", "trace_h", *sorted(set(DIFFICULTY.values())),
+]
+
+
+@njit(cache=True, inline="always")
+def _feed(d, v):
+    return mix64((d ^ v) + _GOLDEN)
+
+
+@njit(cache=True, parallel=True)
+def event_digests(op, x, y, g, h, offsets):
+    """One uint64 digest per trace of the concatenated events (``offsets``: n + 1)."""
+    n = offsets.shape[0] - 1
+    out = np.empty(n, dtype=np.uint64)
+    for i in prange(n):
+        a, b = offsets[i], offsets[i + 1]
+        d = _feed(_GOLDEN, np.uint64(b - a))
+        for e in range(a, b):
+            d = _feed(d, np.uint64(np.int64(op[e]) & 0xFF))
+            d = _feed(d, (np.uint64(np.int64(x[e])) & _MASK32)
+                      | ((np.uint64(np.int64(y[e])) & _MASK32) << np.uint64(32)))
+            d = _feed(d, (np.uint64(np.int64(g[e])) & _MASK32)
+                      | ((np.uint64(np.int64(h[e])) & _MASK32) << np.uint64(32)))
+        out[i] = d
+    return out
+
+
+@njit(cache=True)
+def plan_digests(px, py, offsets):
+    """One uint64 digest per plan of the concatenated cells (``offsets``: n + 1)."""
+    n = offsets.shape[0] - 1
+    out = np.empty(n, dtype=np.uint64)
+    for i in range(n):
+        a, b = offsets[i], offsets[i + 1]
+        d = _feed(_GOLDEN, np.uint64(b - a))
+        for e in range(a, b):
+            d = _feed(d, (np.uint64(np.int64(px[e])) & _MASK32)
+                      | ((np.uint64(np.int64(py[e])) & _MASK32) << np.uint64(32)))
+        out[i] = d
+    return out
+
+
+@dataclass(frozen=True)
+class SplitInfo:
+    """One split of the reference: grid size, solver profile and how its traces are validated.
+
+    ``dialect`` is the validator dialect (the profile's, unless overridden; profiles written in
+    ``compact`` are read as ``beyond-semantics``), ``heuristic`` is ``zero`` for profiles that log
+    h = 0 (Dijkstra, BFS, DFS). Rows ``first .. first + rows - 1`` of the reference are this
+    split's, in dataset order.
+    """
+
+    name: str
+    code: int
+    height: int
+    width: int
+    profile: Profile
+    dialect: str
+    heuristic: str
+    first: int
+    rows: int
+
+
+def _list_parts(column: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    col = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    off = col.offsets.to_numpy().astype(np.int64)
+    values = col.values.to_numpy(zero_copy_only=False)
+    return off - off[0], values[off[0] : off[-1]] if off.size else values[:0]
+
+
+def _walls_bytes(column: pa.Array, n: int, nbytes: int) -> np.ndarray:
+    out = np.empty((n, nbytes), dtype=np.uint8)
+    lengths = pc.binary_length(column).to_numpy(zero_copy_only=False)
+    if n and (lengths != nbytes).any():
+        raise ValueError(f"walls column has rows of {int(lengths.max())} bytes, expected {nbytes}")
+    _, offsets, data = column.buffers()
+    off = np.frombuffer(offsets, dtype=np.int32)[column.offset : column.offset + n + 1]
+    if n:
+        out[:] = np.frombuffer(data, dtype=np.uint8)[off[0] : off[-1]].reshape(n, nbytes)
+    return out
+
+
+class Reference:
+    """Ground truth of the chosen splits of a dataset (see the module docstring).
+
+    Per row (``n`` rows over all chosen splits, split by split): ``split_of`` (int16 code into
+    :attr:`splits`), ``sg`` (int16 ``(n, 4)`` start x, y, goal x, y), ``solvable``, ``digest``
+    (uint64 trace digest) and ``metrics[name]`` (int32) for each column of :data:`DIFFICULTY`.
+    """
+
+    def __init__(
+        self,
+        dataset: Dataset | str | Path,
+        splits: Sequence[str] | None = None,
+        dialect: str | None = None,
+    ) -> None:
+        data = dataset if isinstance(dataset, Dataset) else load(dataset)
+        if dialect is not None and dialect not in DIALECT_CODES:
+            raise ValueError(
+                f"unknown dialect {dialect!r} (allowed: {', '.join(DIALECT_CODES)})"
+            )
+        names = list(splits) if splits else data.splits
+        for name in names:
+            data.shard_paths(name)  # ValueError naming the splits
+        specs = {s["name"]: s for s in data.manifest["recipe"]["splits"]}
+        self.dataset = data
+        self.splits: list[SplitInfo] = []
+        self._walls: list[np.ndarray] = []
+        parts: dict[str, list[np.ndarray]] = {k: [] for k in ("sg", "solvable", "digest", "split")}
+        metric_parts: dict[str, list[np.ndarray]] = {m: [] for m in DIFFICULTY.values()}
+        id_parts: list[pa.Array] = []
+        first = 0
+        for code, name in enumerate(names):
+            spec = specs[name]
+            hgt, wid = int(spec["maze"]["height"]), int(spec["maze"]["width"])
+            profile = get_profile(spec["profile"])
+            nbytes = (hgt * wid + 7) // 8
+            walls, rows = [], 0
+            for batch in data.iter_batches(name, 16384, columns=_COLUMNS):
+                n = batch.num_rows
+                rows += n
+                id_parts.append(batch.column("id"))
+                walls.append(_walls_bytes(batch.column("walls"), n, nbytes))
+                parts["sg"].append(np.stack(
+                    [batch.column(c).to_numpy().astype(np.int16)
+                     for c in ("start_x", "start_y", "goal_x", "goal_y")], axis=1))  # fmt: skip
+                parts["solvable"].append(
+                    batch.column("solvable").to_numpy(zero_copy_only=False).astype(bool)
+                )
+                off, op = _list_parts(batch.column("trace_op"))
+                ev = [_list_parts(batch.column(c))[1]
+                      for c in ("trace_x", "trace_y", "trace_g", "trace_h")]
+                parts["digest"].append(event_digests(op, *ev, off))
+                parts["split"].append(np.full(n, code, dtype=np.int16))
+                for m in metric_parts:
+                    metric_parts[m].append(batch.column(m).to_numpy().astype(np.int32))
+            self._walls.append(np.concatenate(walls) if walls else np.zeros((0, nbytes), np.uint8))
+            log_h = profile.kernel_args()[2]
+            self.splits.append(SplitInfo(
+                name, code, hgt, wid, profile,
+                dialect or (profile.dialect if profile.dialect in DIALECT_CODES
+                            else "beyond-semantics"),
+                "manhattan" if log_h else "zero", first, rows,
+            ))  # fmt: skip
+            first += rows
+
+        def cat(chunks: list[np.ndarray], dtype, shape=(0,)) -> np.ndarray:
+            return np.concatenate(chunks) if chunks else np.zeros(shape, dtype=dtype)
+
+        self.sg = cat(parts["sg"], np.int16, (0, 4))
+        self.solvable = cat(parts["solvable"], bool)
+        self.digest = cat(parts["digest"], np.uint64)
+        self.split_of = cat(parts["split"], np.int16)
+        self.metrics = {m: cat(v, np.int32) for m, v in metric_parts.items()}
+        ids = pa.concat_arrays([a.cast(pa.large_string()) for a in id_parts]) if id_parts else (
+            pa.array([], pa.large_string()))
+        encoded = [s.encode("utf-8") for s in ids.to_pylist()]
+        width = max((len(s) for s in encoded), default=1) or 1
+        raw = np.array(encoded, dtype=f"S{width}")
+        self._order = np.argsort(raw, kind="stable")
+        self._sorted = raw[self._order]
+        self._width = width
+        if raw.size and (self._sorted[1:] == self._sorted[:-1]).any():
+            dup = self._sorted[1:][self._sorted[1:] == self._sorted[:-1]][0].decode()
+            raise ValueError(f"dataset id {dup!r} appears twice; ids must be unique")
+
+    def __len__(self) -> int:
+        return int(self.split_of.shape[0])
+
+    @property
+    def split_names(self) -> list[str]:
+        return [s.name for s in self.splits]
+
+    def lookup(self, ids: Sequence[str]) -> np.ndarray:
+        """Reference row of each id (int64), -1 for an id not in the chosen splits."""
+        out = np.full(len(ids), -1, dtype=np.int64)
+        if not len(ids) or not len(self):
+            return out
+        enc = [s.encode("utf-8", "surrogatepass") for s in ids]
+        ok = np.array([0 < len(s) <= self._width and b"\x00" not in s for s in enc], dtype=bool)
+        if not ok.any():
+            return out
+        keys = np.array([s for s, k in zip(enc, ok) if k], dtype=f"S{self._width}")
+        pos = np.searchsorted(self._sorted, keys)
+        pos_c = np.minimum(pos, self._sorted.shape[0] - 1)
+        hit = self._sorted[pos_c] == keys
+        out[np.flatnonzero(ok)] = np.where(hit, self._order[pos_c], -1)
+        return out
+
+    def ids(self, rows: np.ndarray) -> pa.Array:
+        """The dataset ids of ``rows`` (an Arrow string array, no Python object per id)."""
+        if not hasattr(self, "_rank"):
+            self._rank = np.empty_like(self._order)
+            self._rank[self._order] = np.arange(self._order.shape[0])
+        picked = self._sorted[self._rank[np.asarray(rows, dtype=np.int64)]]
+        return pa.array(picked, type=pa.binary()).cast(pa.string())
+
+    def problems(self, rows: np.ndarray) -> ProblemBatch:
+        """The problems of ``rows`` (all of one split) as a :class:`ProblemBatch`."""
+        rows = np.asarray(rows, dtype=np.int64)
+        info = self.splits[int(self.split_of[rows[0]])] if rows.size else self.splits[0]
+        cells = info.height * info.width
+        packed = self._walls[info.code][rows - info.first]
+        walls = np.unpackbits(packed, axis=1, count=cells).astype(np.bool_)
+        sg = self.sg[rows].astype(np.int32)
+        return ProblemBatch.from_grids(walls.reshape(-1, info.height, info.width),
+                                       sg[:, :2], sg[:, 2:])
+
+    def optimal_lengths(self, rows: np.ndarray) -> np.ndarray:
+        """Shortest plan length in cells where the ground truth knows it (optimal profiles,
+        solvable rows), else -1 (the validator then runs a BFS when the plan is valid)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        optimal = np.array([s.profile.optimal for s in self.splits], dtype=bool)
+        known = optimal[self.split_of[rows]] & self.solvable[rows]
+        return np.where(known, self.metrics["plan_length"][rows], -1).astype(np.int64)

@@ -1,0 +1,393 @@
+"""A batch of dataset rows as flat arrays, and its conversion from and to Arrow tables.
+
+:class:`TraceBatch` holds the rows' trace and plan as flat arrays with offsets (see
+:mod:`mazebench.ops.events`) next to an Arrow table of every other column, so operators work on
+whole shards or splits without per-example objects. :func:`batch_from_table` reads the list
+columns' offsets and values without copying; :func:`table_from_batch` rebuilds the list columns
+with ``pa.ListArray.from_arrays``, recomputes the trace metrics and appends the provenance
+columns:
+
+==================  =============  =========================================================
+column              type           meaning
+==================  =============  =========================================================
+source_trace_hash   string         128-bit hash (hex) of the row's trace before any operator
+source_n_events     int32          that trace's length in events (ground-truth difficulty)
+ops                 string         the operator chain applied, ``NAME:k=v,...|NAME:...``
+swap_source         int64          (swap) ``index`` of the example whose trace the row got
+tail_events         int32          (extend) events the search logged after the goal's close
+removed_events      int32          (cuts, keep-prefix, drop-anchors/-routine) events removed
+dualformer_level    string         (dualformer) ``L0``, ``L1``, ``L2``, ``L3-paper``,
+                                   ``L3-code`` or ``L4`` (arXiv 2410.09918)
+trace_costs         bool           (dualformer) False when the create clauses are written
+                                   without their two cost tokens (L2, L3-paper)
+trace_anchor        list<int8>     (anchors) per event: 0 routine, 1 jump, 2 conclusion,
+                                   3 post-conclusion (arXiv 2506.19143)
+==================  =============  =========================================================
+
+The trace hash is 128 bits from two multiply-rotate lanes over the events with a splitmix64
+finish (not cryptographic: it identifies a trace; the blake2b content hashes of
+:mod:`mazebench.problem` identify problems).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from numba import njit
+
+from ..datasets.schema import LIST_COLUMNS
+from ..rng import mix64
+
+TRACE_COLUMNS = ("trace_op", "trace_x", "trace_y", "trace_g", "trace_h")
+PLAN_COLUMNS = ("plan_x", "plan_y")
+TRACE_METRICS = (
+    "n_events", "n_closes", "n_creates", "trace_tokens", "branch_jumps", "goal_close_index",
+    "goal_create_index", "plan_length",
+)
+PROVENANCE = {
+    "source_trace_hash": pa.string(),
+    "source_n_events": pa.int32(),
+    "ops": pa.string(),
+    "swap_source": pa.int64(),
+    "tail_events": pa.int32(),
+    "removed_events": pa.int32(),
+    "dualformer_level": pa.string(),
+    "trace_costs": pa.bool_(),
+    "trace_anchor": pa.list_(pa.int8()),
+}
+PROVENANCE_DOCS = {
+    "source_trace_hash": "hash of the row's trace before any operator",
+    "source_n_events": "its length in events (ground-truth difficulty)",
+    "ops": "the operator chain applied",
+    "swap_source": "index of the example whose trace the row got",
+    "tail_events": "events logged after the goal's close by extend",
+    "removed_events": "events removed by cuts, keep-prefix or drop-anchors/-routine",
+    "dualformer_level": "Dualformer level of the row",
+    "trace_costs": "False when create clauses are written without cost tokens",
+    "trace_anchor": "per-event label: 0 routine, 1 jump, 2 conclusion, 3 post-conclusion",
+}
+DUALFORMER_LEVELS = ("L0", "L1", "L2", "L3-paper", "L3-code", "L4")
+
+
+def _ro(a: np.ndarray, dtype=None) -> np.ndarray:
+    """A C-contiguous read-only view (kernels always see read-only inputs: one compilation)."""
+    a = np.ascontiguousarray(a, dtype=dtype)
+    v = a.view()
+    v.flags.writeable = False
+    return v
+
+
+def _list_parts(column, dtype) -> tuple[np.ndarray, np.ndarray]:
+    """Offsets (int64, from 0) and values of a list column without nulls."""
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
+    if column.null_count:
+        raise ValueError("list columns of a mazebench dataset must not hold nulls")
+    offsets = column.offsets.to_numpy()
+    values = column.values.to_numpy(zero_copy_only=False)[offsets[0] : offsets[-1]]
+    offsets = offsets.astype(np.int64) - offsets[0]
+    return _ro(offsets), _ro(values, dtype)
+
+
+@dataclass
+class TraceBatch:
+    """Rows of one split: flat trace and plan arrays plus the other columns as Arrow.
+
+    ``extra`` holds the per-row provenance columns the chain has produced so far (numpy arrays,
+    keyed by column name); ``anchors`` asks for the ``trace_anchor`` labels of the final trace.
+    """
+
+    table: pa.Table
+    off: np.ndarray
+    op: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+    g: np.ndarray
+    h: np.ndarray
+    plan_off: np.ndarray
+    plan_x: np.ndarray
+    plan_y: np.ndarray
+    costs: np.ndarray
+    extra: dict = field(default_factory=dict)
+    anchors: bool = False
+
+    def __len__(self) -> int:
+        return int(self.off.shape[0] - 1)
+
+    @property
+    def events(self) -> tuple:
+        return self.off, self.op, self.x, self.y, self.g, self.h
+
+    def with_events(self, off, op, x, y, g, h) -> TraceBatch:
+        return replace(self, off=_ro(off), op=_ro(op), x=_ro(x), y=_ro(y), g=_ro(g), h=_ro(h))
+
+    def lengths(self) -> np.ndarray:
+        return np.diff(self.off)
+
+    # -- per-row columns as arrays ----------------------------------------------------------
+    def column(self, name: str, dtype=None) -> np.ndarray:
+        col = self.table.column(name)
+        return _ro(col.to_numpy(), dtype)
+
+    def index(self) -> np.ndarray:
+        return self.column("index", np.int64)
+
+    def sg(self) -> np.ndarray:
+        cols = [self.table.column(c).to_numpy() for c in ("start_x", "start_y", "goal_x", "goal_y")]
+        return _ro(np.stack(cols, axis=1), np.int64) if cols[0].size else _ro(
+            np.zeros((0, 4), dtype=np.int64))
+
+    def hw(self) -> np.ndarray:
+        cols = [self.table.column(c).to_numpy() for c in ("height", "width")]
+        return _ro(np.stack(cols, axis=1), np.int64) if cols[0].size else _ro(
+            np.zeros((0, 2), dtype=np.int64))
+
+    def packed_walls(self) -> tuple[np.ndarray, np.ndarray]:
+        """Packed walls as ``(offsets int64 n+1, bytes uint8)``."""
+        col = self.table.column("walls")
+        col = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
+        n = len(col)
+        _, offsets, data = col.buffers()
+        off = np.frombuffer(offsets, dtype=np.int32)[col.offset : col.offset + n + 1]
+        raw = (np.frombuffer(data, dtype=np.uint8) if data is not None
+               else np.zeros(0, dtype=np.uint8))
+        return _ro(off, np.int64), _ro(raw)
+
+    def slice(self, start: int, stop: int) -> TraceBatch:
+        """Rows ``start .. stop - 1`` as views (no copy of the event arrays)."""
+        e0, e1 = int(self.off[start]), int(self.off[stop])
+        p0, p1 = int(self.plan_off[start]), int(self.plan_off[stop])
+        return TraceBatch(
+            self.table.slice(start, stop - start), _ro(self.off[start : stop + 1] - e0),
+            self.op[e0:e1], self.x[e0:e1], self.y[e0:e1], self.g[e0:e1], self.h[e0:e1],
+            _ro(self.plan_off[start : stop + 1] - p0), self.plan_x[p0:p1], self.plan_y[p0:p1],
+            self.costs[start:stop], {k: v[start:stop] for k, v in self.extra.items()},
+            self.anchors,
+        )
+
+    def take(self, rows: np.ndarray) -> TraceBatch:
+        """The rows ``rows`` (positions), in that order."""
+        from .events import take_rows
+
+        rows = _ro(rows, np.int64)
+        ev = take_rows(*self.events, rows)
+        zeros = np.zeros(self.plan_x.shape[0], dtype=np.int32)
+        plan = take_rows(self.plan_off, _ro(np.zeros(self.plan_x.shape[0], np.int8)),
+                         self.plan_x, self.plan_y, _ro(zeros), _ro(zeros), rows)
+        extra = {k: _ro(np.asarray(v)[rows]) for k, v in self.extra.items()}
+        out = replace(self, table=self.table.take(pa.array(rows)), costs=_ro(self.costs[rows]),
+                      extra=extra, plan_off=_ro(plan[0]), plan_x=_ro(plan[2]),
+                      plan_y=_ro(plan[3]))
+        return out.with_events(*ev)
+
+
+def batch_from_table(table: pa.Table) -> TraceBatch:
+    """A :class:`TraceBatch` over a dataset table (list columns read without copies)."""
+    missing = [c for c in (*TRACE_COLUMNS, *PLAN_COLUMNS, "index", "walls", "height", "width",
+                           "start_x", "start_y", "goal_x", "goal_y") if c not in table.column_names]
+    if missing:
+        raise ValueError(f"table is not a mazebench dataset table: column {missing[0]!r} missing")
+    parts = [_list_parts(table.column(c), LIST_COLUMNS[c].to_pandas_dtype())
+             for c in TRACE_COLUMNS]
+    off = parts[0][0]
+    for (o, _), name in zip(parts[1:], TRACE_COLUMNS[1:]):
+        if not np.array_equal(o, off):
+            raise ValueError(f"column {name!r} has rows of other lengths than trace_op")
+    plan_off, plan_x = _list_parts(table.column("plan_x"), np.int16)
+    _, plan_y = _list_parts(table.column("plan_y"), np.int16)
+    n = table.num_rows
+    extra: dict = {}
+    if "trace_costs" in table.column_names:
+        costs = _ro(table.column("trace_costs").to_numpy(zero_copy_only=False), np.bool_)
+    else:
+        costs = _ro(np.ones(n, dtype=np.bool_))
+    for name in ("swap_source", "tail_events", "removed_events"):
+        if name in table.column_names:
+            extra[name] = _ro(table.column(name).to_numpy(), PROVENANCE[name].to_pandas_dtype())
+    if "dualformer_level" in table.column_names:
+        codes = pc.index_in(table.column("dualformer_level"),
+                            value_set=pa.array(DUALFORMER_LEVELS))
+        if codes.null_count:
+            raise ValueError(f"dualformer_level holds a value outside {DUALFORMER_LEVELS}")
+        extra["dualformer_level"] = _ro(codes.to_numpy().astype(np.int8).reshape(n))
+    anchors = "trace_anchor" in table.column_names
+    drop = [c for c in (*TRACE_COLUMNS, *PLAN_COLUMNS, *PROVENANCE) if c in table.column_names
+            and c not in ("source_trace_hash", "source_n_events", "ops")]
+    rest = table.drop_columns(drop)
+    if "source_trace_hash" not in rest.column_names:
+        hashes = trace_hashes(off, *(p[1] for p in parts))
+        n_events = np.diff(off).astype(np.int32)
+        rest = rest.append_column("source_trace_hash", hashes)
+        rest = rest.append_column("source_n_events", pa.array(n_events))
+    return TraceBatch(rest, off, *(p[1] for p in parts), plan_off, plan_x, plan_y, costs, extra,
+                      anchors)
+
+
+# -- hashes ----------------------------------------------------------------------------------
+_HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
+_P1 = np.uint64(0x9E3779B185EBCA87)
+_P2 = np.uint64(0xC2B2AE3D27D4EB4F)
+_P3 = np.uint64(0x165667B19E3779F9)
+_P4 = np.uint64(0x27D4EB2F165667C5)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _rotl(v, r):
+    return (v << np.uint64(r)) | (v >> np.uint64(64 - r))
+
+
+@njit(cache=True, nogil=True)
+def _trace_hash_kernel(off, op, x, y, g, h, hexd, out):
+    """Two 64-bit multiply-rotate lanes per row (xxHash-style rounds), splitmix64 finish."""
+    n = off.shape[0] - 1
+    mask16 = np.uint64(0xFFFF)
+    mask32 = np.uint64(0xFFFFFFFF)
+    for i in range(n):
+        a = _P1
+        b = _P2
+        for e in range(off[i], off[i + 1]):
+            w1 = (np.uint64(op[e] & 0xFF) | ((np.uint64(x[e]) & mask16) << np.uint64(8))
+                  | ((np.uint64(y[e]) & mask16) << np.uint64(24)))
+            w2 = (np.uint64(g[e]) & mask32) | ((np.uint64(h[e]) & mask32) << np.uint64(32))
+            a = _rotl(a + w1 * _P2, 31) * _P1
+            b = _rotl(b + w2 * _P4, 27) * _P3
+        length = np.uint64(off[i + 1] - off[i])
+        fa = mix64(a ^ mix64(b + length))
+        fb = mix64(b ^ mix64(a + _P3 + length))
+        base = 32 * i
+        for k in range(16):
+            v = fa if k < 8 else fb
+            byte = (v >> np.uint64(8 * (7 - (k & 7)))) & np.uint64(0xFF)
+            out[base + 2 * k] = hexd[int(byte >> np.uint64(4))]
+            out[base + 2 * k + 1] = hexd[int(byte & np.uint64(0xF))]
+
+
+def string_column(data: np.ndarray, width: int, n: int) -> pa.Array:
+    """A string array of ``n`` fixed-width entries stored back to back in ``data`` (uint8)."""
+    offsets = (np.arange(n + 1, dtype=np.int32) * width).astype(np.int32)
+    return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data))
+
+
+def constant_strings(value: str, n: int) -> pa.Array:
+    """``n`` copies of one string without a Python list."""
+    raw = np.frombuffer(value.encode(), dtype=np.uint8)
+    return string_column(np.tile(raw, n) if n else np.zeros(0, np.uint8), len(raw), n)
+
+
+def trace_hashes(off, op, x, y, g, h) -> pa.Array:
+    """Per-row 128-bit trace hashes as 32-character hex strings."""
+    n = off.shape[0] - 1
+    out = np.empty(32 * n, dtype=np.uint8)
+    _trace_hash_kernel(off, op, x, y, g, h, _HEX, out)
+    return string_column(out, 32, n)
+
+
+# -- metrics ---------------------------------------------------------------------------------
+@njit(cache=True, nogil=True)
+def trace_metrics(off, op, x, y, sg, costs, plan_off, out):
+    """Fill ``out`` (n, len(TRACE_METRICS)) with the trace metrics of every row.
+
+    Definitions as :mod:`mazebench.search.metrics`; ``trace_tokens`` counts 3 tokens for a
+    create clause written without costs (``costs[i]`` False), else 5 per event.
+    """
+    n = off.shape[0] - 1
+    for i in range(n):
+        gx = sg[i, 2]
+        gy = sg[i, 3]
+        closes = 0
+        creates = 0
+        jumps = 0
+        lx = -1
+        ly = -1
+        gclose = -1
+        gcreate = -1
+        for k in range(off[i + 1] - off[i]):
+            e = off[i] + k
+            if op[e] == 1:
+                if closes > 0 and abs(x[e] - lx) + abs(y[e] - ly) != 1:
+                    jumps += 1
+                closes += 1
+                lx = x[e]
+                ly = y[e]
+                if gclose < 0 and x[e] == gx and y[e] == gy:
+                    gclose = k
+                    if gcreate < 0:
+                        gcreate = k
+            else:
+                creates += 1
+                if gcreate < 0 and x[e] == gx and y[e] == gy:
+                    gcreate = k
+        m = off[i + 1] - off[i]
+        out[i, 0] = m
+        out[i, 1] = closes
+        out[i, 2] = m - closes
+        out[i, 3] = 5 * m if costs[i] else 5 * closes + 3 * creates
+        out[i, 4] = jumps
+        out[i, 5] = gclose
+        out[i, 6] = gcreate
+        out[i, 7] = plan_off[i + 1] - plan_off[i]
+
+
+def _list_array(off: np.ndarray, values: np.ndarray, typ: pa.DataType) -> pa.Array:
+    if off[-1] > np.iinfo(np.int32).max:
+        raise ValueError("a shard holds more than 2**31 events; use smaller shards")
+    return pa.ListArray.from_arrays(pa.array(off.astype(np.int32)), pa.array(values, type=typ))
+
+
+def table_from_batch(batch: TraceBatch, ops_spec: str, column_order: list[str],
+                     extra_columns: list[str]) -> pa.Table:
+    """The dataset table of a batch: ``column_order`` (the source columns) with new trace,
+    plan and metric columns, then the provenance columns (``extra_columns`` in order)."""
+    n = len(batch)
+    new: dict[str, pa.Array] = {}
+    for name, values in zip(TRACE_COLUMNS, (batch.op, batch.x, batch.y, batch.g, batch.h)):
+        new[name] = _list_array(batch.off, values, LIST_COLUMNS[name])
+    new["plan_x"] = _list_array(batch.plan_off, batch.plan_x, LIST_COLUMNS["plan_x"])
+    new["plan_y"] = _list_array(batch.plan_off, batch.plan_y, LIST_COLUMNS["plan_y"])
+    metrics = np.empty((n, len(TRACE_METRICS)), dtype=np.int64)
+    trace_metrics(batch.off, batch.op, batch.x, batch.y, batch.sg(), batch.costs,
+                  batch.plan_off, metrics)
+    for j, name in enumerate(TRACE_METRICS):
+        new[name] = pa.array(metrics[:, j].astype(np.int32))
+    if "ops" in batch.table.column_names and n:
+        previous = pc.unique(batch.table.column("ops")).to_pylist()
+        if len(previous) != 1:
+            raise ValueError("rows of one table carry different operator chains")
+        ops_spec = f"{previous[0]}|{ops_spec}" if previous[0] else ops_spec
+    new["ops"] = constant_strings(ops_spec, n)
+    for name in ("swap_source", "tail_events", "removed_events"):
+        if name in batch.extra:
+            new[name] = pa.array(np.asarray(batch.extra[name]), type=PROVENANCE[name])
+    if "dualformer_level" in batch.extra:
+        new["dualformer_level"] = pa.array(DUALFORMER_LEVELS).take(
+            pa.array(np.asarray(batch.extra["dualformer_level"], dtype=np.int64)))
+    if "trace_costs" in extra_columns:
+        new["trace_costs"] = pa.array(np.asarray(batch.costs, dtype=np.bool_))
+    if batch.anchors:
+        from .anchors import anchor_labels_batch
+
+        labels = anchor_labels_batch(batch)
+        new["trace_anchor"] = _list_array(batch.off, labels, pa.int8())
+    columns, names = [], []
+    for name in column_order:
+        if name in new:
+            columns.append(new[name])
+        elif name in batch.table.column_names:
+            columns.append(batch.table.column(name))
+        else:
+            continue
+        names.append(name)
+    for name in extra_columns:
+        if name in names:
+            continue
+        if name in new:
+            columns.append(new[name])
+        elif name in batch.table.column_names:
+            columns.append(batch.table.column(name))
+        else:
+            raise ValueError(f"provenance column {name!r} was not produced")
+        names.append(name)
+    return pa.Table.from_arrays(columns, names=names)

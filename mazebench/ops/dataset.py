@@ -1,0 +1,374 @@
+"""Transform a dataset directory with an operator chain into a new dataset directory.
+
+The output has the layout :mod:`mazebench.datasets` writes (one folder of Parquet shards per
+split, ``manifest.json``, a dataset card ``README.md``) and loads with :func:`mazebench.load`.
+Rows keep every source column; the trace, plan and trace-metric columns are replaced, and the
+provenance columns of :mod:`mazebench.ops.batch` are appended. The manifest keeps the source
+recipe and adds a ``transform`` section: the source (path, blake2b of its manifest, its own
+``transform`` if it was itself transformed), the resolved chain with every parameter and seed,
+and per split the row counts and the operators' counters. It holds no timestamps: the same
+source, chain and seed give the same bytes.
+
+Row-scope chains stream shard by shard (one output shard per source shard, ``workers`` threads;
+the numba kernels and Parquet release the GIL). A chain with a split-scope operator (``swap``,
+``cut-random-suffix``) holds the split's events in memory (13 bytes per event plus the other
+columns) and writes shards of the source's shard size.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import threading
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from .. import __version__
+from ..datasets.load import Dataset
+from ..datasets.manifest import file_hash, split_statistics
+from ..search.profiles import get_profile
+from .batch import (
+    PROVENANCE,
+    PROVENANCE_DOCS,
+    TraceBatch,
+    _ro,
+    batch_from_table,
+    table_from_batch,
+)
+from .chain import (
+    apply_steps,
+    bind,
+    chain_columns,
+    chain_spec,
+    merge_summaries,
+    needs_split,
+    parse_chain,
+)
+from .registry import Step
+
+META_OPS = b"mazebench.ops"
+META_SPLIT = b"mazebench.split"
+
+
+def shard_name(number: int) -> str:
+    return f"part-{number:05d}.parquet"
+
+
+def write_shard(path: Path, table: pa.Table, split: str, spec: str) -> None:
+    """Write a shard atomically (temporary name, rename) with the builder's Parquet settings."""
+    meta = {META_OPS: spec.encode(), META_SPLIT: split.encode()}
+    table = table.replace_schema_metadata({**(table.schema.metadata or {}), **meta})
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    statistics = [c for c in table.column_names
+                  if not c.startswith(("trace_", "plan_")) and c != "trace_anchor"]
+    pq.write_table(table, tmp, compression="zstd", row_group_size=max(1, len(table)),
+                   write_statistics=statistics)
+    os.replace(tmp, path)
+
+
+class _Bar:
+    def __init__(self, total: int, desc: str, enabled: bool) -> None:
+        self.bar = None
+        if enabled:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, desc=desc, unit="ex", leave=False)
+
+    def update(self, n: int) -> None:
+        if self.bar is not None:
+            self.bar.update(n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+# -- text column -------------------------------------------------------------------------------
+
+
+def _text_column(batch: TraceBatch, dialect: str, profile) -> pa.Array:
+    """The split's ``text`` column for the new traces (native dialects only)."""
+    from ..datasets.text import render, to_string_array
+    from .events import unpack_all
+
+    n = len(batch)
+    hw = batch.hw()
+    h, w = (int(v) for v in hw[0]) if n else (1, 1)
+    cell_off = np.arange(n + 1, dtype=np.int64) * (h * w)
+    walls = unpack_all(*batch.packed_walls(), hw, _ro(cell_off)).reshape(n, h, w)
+    solvable = batch.column("solvable", np.bool_)
+    unsolved = ~solvable & (profile.unsolvable_plan == "start-goal")
+    buf, offsets = render("text", dialect, walls, batch.sg(), batch.off, batch.events[1:],
+                          batch.plan_off, (batch.plan_x, batch.plan_y), unsolved,
+                          not profile.randomized)
+    return to_string_array(buf, offsets).cast(pa.string())  # the builder's column type
+
+
+# -- reading a whole split ---------------------------------------------------------------------
+
+
+def _read(path: Path) -> TraceBatch:
+    return batch_from_table(pq.read_table(path))
+
+
+def read_split(paths: Sequence[Path], workers: int = 2) -> TraceBatch:
+    """Every shard of a split as one batch, copied shard by shard into preallocated arrays."""
+    counts = [pq.read_table(p, columns=["n_events", "plan_length"]) for p in paths]
+    rows = [t.num_rows for t in counts]
+    events = [int(pc.sum(t.column(0)).as_py() or 0) for t in counts]
+    plans = [int(pc.sum(t.column(1)).as_py() or 0) for t in counts]
+    n, total, plan_total = sum(rows), sum(events), sum(plans)
+    off = np.empty(n + 1, dtype=np.int64)
+    arrays = [np.empty(total, dtype=t) for t in (np.int8, np.int16, np.int16, np.int32, np.int32)]
+    plan_off = np.empty(n + 1, dtype=np.int64)
+    plan_x = np.empty(plan_total, dtype=np.int16)
+    plan_y = np.empty(plan_total, dtype=np.int16)
+    off[0] = plan_off[0] = 0
+    tables, costs, extras = [], [], []
+    r = e = p = 0
+    with ThreadPoolExecutor(max(1, workers)) as pool:
+        for path, part in zip(paths, pool.map(_read, paths)):
+            m, k, q = len(part), int(part.off[-1]), int(part.plan_off[-1])
+            if r + m > n or e + k > total or p + q > plan_total:
+                raise ValueError(f"{path}: n_events / plan_length disagree with the list columns")
+            off[r + 1 : r + m + 1] = part.off[1:] + e
+            for dst, src in zip(arrays, part.events[1:]):
+                dst[e : e + k] = src
+            plan_off[r + 1 : r + m + 1] = part.plan_off[1:] + p
+            plan_x[p : p + q] = part.plan_x
+            plan_y[p : p + q] = part.plan_y
+            tables.append(part.table)
+            costs.append(np.asarray(part.costs))
+            extras.append(part.extra)
+            anchors = part.anchors
+            r, e, p = r + m, e + k, p + q
+    if (r, e, p) != (n, total, plan_total):
+        raise ValueError("n_events / plan_length columns disagree with the list columns")
+    extra = {key: _ro(np.concatenate([x[key] for x in extras])) for key in (extras[0] if extras
+                                                                           else {})}
+    table = pa.concat_tables(tables) if tables else pa.table({})
+    return TraceBatch(table, _ro(off), *(_ro(a) for a in arrays), _ro(plan_off), _ro(plan_x),
+                      _ro(plan_y), _ro(np.concatenate(costs) if costs else np.zeros(0, bool)),
+                      extra, anchors if paths else False)
+
+
+# -- one split ---------------------------------------------------------------------------------
+
+
+class _SplitJob:
+    def __init__(self, name, spec, paths, out_dir, steps, spec_text, columns, order, text):
+        self.name, self.spec, self.paths = name, spec, paths
+        self.out_dir, self.steps, self.spec_text = out_dir, steps, spec_text
+        self.columns, self.order, self.text = columns, order, text
+        self.profile = get_profile(spec["profile"])
+        self.summaries: list[dict] = [{} for _ in steps]
+        self.lock = threading.Lock()
+
+    def finish(self, batch: TraceBatch, number: int) -> tuple[str, int]:
+        table = table_from_batch(batch, self.spec_text, self.order, self.columns)
+        if self.text is not None:
+            table = table.append_column("text", _text_column(batch, self.text, self.profile))
+        path = self.out_dir / shard_name(number)
+        write_shard(path, table, self.name, self.spec_text)
+        return path.name, table.num_rows
+
+    def run_shard(self, number: int) -> tuple[str, int, int]:
+        steps = bind(self.steps, self.name, self.profile)
+        batch = _read(self.paths[number])
+        source_rows = len(batch)
+        out = apply_steps(batch, steps)
+        self._merge(steps)
+        name, rows = self.finish(out, number)
+        return name, rows, source_rows
+
+    def _merge(self, steps: list[Step]) -> None:
+        with self.lock:
+            merge_summaries(self.summaries, steps)
+
+
+def _transform_split(job: _SplitJob, workers: int, shard_rows: int, bar: _Bar) -> list[str]:
+    names: list[str] = []
+    if needs_split(job.steps):
+        batch = read_split(job.paths, workers)
+        bar.update(len(batch) // 2)
+        steps = bind(job.steps, job.name, job.profile)
+        batch = apply_steps(batch, steps)
+        job._merge(steps)
+        bounds = list(range(0, len(batch), shard_rows)) or [0]
+        slices = [(k, a, min(a + shard_rows, len(batch))) for k, a in enumerate(bounds)]
+        with ThreadPoolExecutor(max(1, workers)) as pool:
+            done = pool.map(lambda s: job.finish(batch.slice(s[1], s[2]), s[0]), slices)
+            for name, rows in done:
+                names.append(name)
+                bar.update(rows - rows // 2)
+        return names
+    with ThreadPoolExecutor(max(1, workers)) as pool:
+        for name, _, source_rows in pool.map(job.run_shard, range(len(job.paths))):
+            names.append(name)
+            bar.update(source_rows)
+    return names
+
+
+# -- the dataset -------------------------------------------------------------------------------
+
+
+def _output_dir(out: Path, source: Path) -> None:
+    if out.resolve() == source.resolve():
+        raise ValueError("the output directory must differ from the source dataset")
+    if out.exists() and any(out.iterdir()):
+        raise ValueError(f"output directory {str(out)!r} is not empty; choose another or delete it")
+    out.mkdir(parents=True, exist_ok=True)
+
+
+def transform_dataset(
+    source: str | Path,
+    out: str | Path,
+    ops: str | Sequence[str],
+    *,
+    seed: int = 0,
+    splits: Iterable[str] | None = None,
+    workers: int = 2,
+    progress: bool = False,
+) -> dict:
+    """Apply an operator chain to every split (or ``splits``) of ``source``; write ``out``.
+
+    Returns the manifest written to ``out/manifest.json``.
+    """
+    data = Dataset(source)
+    src, dst = Path(source), Path(out)
+    steps = parse_chain(ops, seed=seed)
+    names = list(splits) if splits else data.splits
+    for name in names:
+        data.shard_paths(name)  # raises on an unknown split
+    _output_dir(dst, src)
+    spec_text = chain_spec(steps)
+    drops_costs = any(s.op.name == "dualformer" for s in steps)
+    recipe = json.loads(json.dumps(data.manifest["recipe"]))
+    recipe["splits"] = [s for s in recipe["splits"] if s["name"] in names]
+    split_info, summaries, notes, written = {}, {}, [], set()
+    try:
+        for spec in recipe["splits"]:
+            name = spec["name"]
+            paths = data.shard_paths(name)
+            schema = pq.read_schema(paths[0]) if paths else pa.schema([])
+            existing = [c for c in schema.names if c in PROVENANCE]
+            columns = chain_columns(steps, existing)
+            written.update(columns)
+            order = [c for c in schema.names if c not in PROVENANCE and c != "text"]
+            text = spec.get("text") if "text" in schema.names else None
+            if text is not None and (drops_costs or text not in ("beyond-semantics",
+                                                                  "searchformer")):
+                notes.append(f"split {name}: text column dropped (no writer for the new traces)")
+                spec["text"] = None
+                text = None
+            out_dir = dst / name
+            out_dir.mkdir(parents=True, exist_ok=True)
+            job = _SplitJob(name, spec, paths, out_dir, steps, spec_text, columns, order, text)
+            source_rows = data.num_rows(name)
+            shard_rows = max([pq.read_metadata(p).num_rows for p in paths] + [1])
+            bar = _Bar(source_rows, name, progress)
+            try:
+                shard_names = _transform_split(job, workers, shard_rows, bar)
+            finally:
+                bar.close()
+            shard_paths = [out_dir / s for s in shard_names]
+            info = data.manifest["splits"][name]
+            split_info[name] = {
+                "rows": sum(pq.read_metadata(p).num_rows for p in shard_paths),
+                "candidates": info.get("candidates", source_rows),
+                "shards": [
+                    {"path": f"{name}/{p.name}", "rows": pq.read_metadata(p).num_rows,
+                     "blake2b": file_hash(p), "bytes": p.stat().st_size}
+                    for p in shard_paths
+                ],
+                "statistics": split_statistics(shard_paths),
+            }
+            summaries[name] = {
+                "source_rows": source_rows,
+                "rows": split_info[name]["rows"],
+                "steps": [{"op": s.op.name, **dict(sorted(c.items()))}
+                          for s, c in zip(steps, job.summaries)],
+            }
+    except BaseException:
+        shutil.rmtree(dst, ignore_errors=True)
+        raise
+    manifest = {
+        "format": "mazebench-dataset",
+        "format_version": 1,
+        "mazebench_version": __version__,
+        "recipe": recipe,
+        "splits": split_info,
+        "transform": {
+            "source": {
+                "path": str(src.resolve()),
+                "manifest_blake2b": file_hash(src / "manifest.json"),
+                "recipe": data.manifest["recipe"]["name"],
+                "seed": data.manifest["recipe"].get("seed"),
+                "transform": data.manifest.get("transform"),
+            },
+            "seed": int(seed),
+            "spec": spec_text,
+            "chain": [s.to_dict() for s in steps],
+            "columns": [c for c in PROVENANCE if c in written],
+            "notes": notes,
+            "splits": summaries,
+        },
+    }
+    (dst / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    write_card(dst, manifest, data.manifest)
+    return manifest
+
+
+def write_card(out: Path, manifest: dict, source_manifest: dict) -> None:
+    """The dataset card of a transformed dataset (``README.md``)."""
+    tr = manifest["transform"]
+    lines = [
+        f"# {manifest['recipe']['name']}, transformed (mazebench dataset)",
+        "",
+        f"Made by `mazebench transform` (mazebench {manifest['mazebench_version']}) from the "
+        f"dataset `{manifest['recipe']['name']}` (seed {tr['source']['seed']}, manifest blake2b "
+        f"`{tr['source']['manifest_blake2b'][:16]}...`) with the operator chain",
+        "",
+        "```",
+        *[step["spec"] for step in tr["chain"]],
+        "```",
+        "",
+        f"(chain seed {tr['seed']}). Every row keeps its problem and the source columns; its "
+        "trace, plan and trace metrics are the transformed ones, and provenance columns record "
+        "the original trace (`source_trace_hash`, `source_n_events`) and the chain (`ops`).",
+        "",
+        "| split | rows (source) | events median: source -> now | tokens median | counters |",
+        "|---|---|---|---|---|",
+    ]
+    for name, info in manifest["splits"].items():
+        st = info["statistics"]
+        src_st = source_manifest["splits"][name]["statistics"]
+        summary = tr["splits"][name]
+        counters = "; ".join(
+            f"{s['op']}: " + ", ".join(f"{k}={v}" for k, v in s.items() if k != "op")
+            for s in summary["steps"] if len(s) > 1
+        ) or "-"
+        lines.append(
+            f"| {name} | {info['rows']} ({summary['source_rows']}) | "
+            f"{src_st.get('n_events', {}).get('q50', 0):.0f} -> "
+            f"{st.get('n_events', {}).get('q50', 0):.0f} | "
+            f"{st.get('trace_tokens', {}).get('q50', 0):.0f} | {counters} |"
+        )
+    lines += ["", "Provenance columns:", ""]
+    lines += [f"- `{c}`: {PROVENANCE_DOCS[c]}" for c in tr["columns"]]
+    for note in tr["notes"]:
+        lines += ["", f"Note: {note}."]
+    lines += [
+        "",
+        "Load without mazebench: `pandas.read_parquet(\"<dir>/<split>\")` or "
+        "`datasets.load_dataset(\"parquet\", data_files={\"train\": \"<dir>/train/*.parquet\"})`.",
+        "",
+    ]
+    (out / "README.md").write_text("\n".join(lines))
