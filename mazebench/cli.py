@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 from pathlib import Path
 
 import click
+
+from .atomic import write_chunks
 
 
 class _Group(click.Group):
@@ -25,23 +26,6 @@ class _Group(click.Group):
 
 def _progress_enabled() -> bool:
     return sys.stderr.isatty()
-
-
-def _atomic_write_chunks(path: Path, chunks) -> int:
-    """Write byte chunks to ``path`` via a temporary file and rename; returns bytes written."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    total = 0
-    try:
-        with open(tmp, "wb") as fh:
-            for chunk in chunks:
-                fh.write(chunk)
-                total += len(chunk)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return total
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -147,7 +131,7 @@ def reproduce_bs(generator, mode, seed, count, rows, cols, params, output) -> No
         generator, mode=mode, seed=seed, count=count, rows=rows, cols=cols, params=values,
         report=report,
     )
-    _atomic_write_chunks(Path(output), chunks)
+    write_chunks(Path(output), chunks)
     seconds = time.perf_counter() - t0
     click.echo(
         f"{generator} {mode} seed {seed}: {report.count} examples, {report.bytes} bytes -> "
@@ -206,7 +190,7 @@ def solve(problems: str, profile: str, dialect: str | None, seed: int, output: s
             out.update(dia.parts(problem, sol.trace, sol.written_plan()))
             out.update(sol.metrics)
             lines.append(json.dumps(out) + "\n")
-    _atomic_write_chunks(Path(output), [s.encode() for s in lines])
+    write_chunks(Path(output), [s.encode() for s in lines])
     click.echo(f"solved {len(lines)} problems with {prof.name} -> {output}; "
                f"{n_unsolvable} unsolvable")
 

@@ -32,6 +32,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from ..atomic import write_chunks
 from ..search.profiles import get_profile
 from .load import Dataset, example_from_row
 from .text import NATIVE_DIALECTS, render, to_string_array
@@ -161,21 +162,6 @@ def prompt_completion(reader: SplitReader, batch: pa.RecordBatch, rows: RowArray
     return pa.array(prompts, pa.string()), pa.array(completions, pa.string())
 
 
-def _atomic(path: Path, chunks) -> int:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    total = 0
-    try:
-        with open(tmp, "wb") as fh:
-            for chunk in chunks:
-                fh.write(chunk)
-                total += len(chunk)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return total
-
-
 def hf_split_name(split: str) -> str:
     """A split name Hugging Face accepts (``[A-Za-z0-9_.]``)."""
     return re.sub(r"[^A-Za-z0-9_.]", "_", split)
@@ -260,7 +246,7 @@ def export_dataset(
         dialect_of[name] = use
         if format == "jsonl":
             target = out if single_file else out / f"{name}.jsonl"
-            size = _atomic(target, _progress(jsonl_chunks(reader, use), bar, reader))
+            size = write_chunks(target, _progress(jsonl_chunks(reader, use), bar, reader))
             results.append(ExportResult(name, reader.rows, size, str(target)))
         else:
             folder = out / "data" / hf_split_name(name)
