@@ -40,6 +40,7 @@ from numba import njit
 
 from ..datasets.schema import LIST_COLUMNS
 from ..rng import mix64
+from ..search.metrics import scan_events
 
 TRACE_COLUMNS = ("trace_op", "trace_x", "trace_y", "trace_g", "trace_h")
 PLAN_COLUMNS = ("plan_x", "plan_y")
@@ -297,29 +298,8 @@ def trace_metrics(off, op, x, y, sg, costs, plan_off, out):
     for i in range(n):
         gx = sg[i, 2]
         gy = sg[i, 3]
-        closes = 0
-        creates = 0
-        jumps = 0
-        lx = -1
-        ly = -1
-        gclose = -1
-        gcreate = -1
-        for k in range(off[i + 1] - off[i]):
-            e = off[i] + k
-            if op[e] == 1:
-                if closes > 0 and abs(x[e] - lx) + abs(y[e] - ly) != 1:
-                    jumps += 1
-                closes += 1
-                lx = x[e]
-                ly = y[e]
-                if gclose < 0 and x[e] == gx and y[e] == gy:
-                    gclose = k
-                    if gcreate < 0:
-                        gcreate = k
-            else:
-                creates += 1
-                if gcreate < 0 and x[e] == gx and y[e] == gy:
-                    gcreate = k
+        closes, jumps, gclose, gcreate = scan_events(op, x, y, off[i], off[i + 1], gx, gy)
+        creates = off[i + 1] - off[i] - closes
         m = off[i + 1] - off[i]
         out[i, 0] = m
         out[i, 1] = closes

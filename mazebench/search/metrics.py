@@ -34,28 +34,36 @@ METRIC_NAMES = (
 )
 
 
-@njit(cache=True)
-def compute_metrics(walls, sx, sy, gx, gy, op, ex, ey, n_events, px, py, n_plan, out):
-    """Fill ``out`` (int64, ``len(METRIC_NAMES)``) with the metrics in that order."""
+@njit(cache=True, nogil=True)
+def scan_events(op, ex, ey, start, end, gx, gy):
+    """One pass over events ``start..end-1``: ``(closes, branch_jumps, goal_close_index,
+    goal_create_index)``, indices relative to ``start`` (-1 if none)."""
     closes = 0
     jumps = 0
     last_x = -1
     last_y = -1
     goal_close = -1
     goal_create = -1
-    for i in range(n_events):
-        if op[i] == 1:
-            if closes > 0 and abs(ex[i] - last_x) + abs(ey[i] - last_y) != 1:
+    for e in range(start, end):
+        if op[e] == 1:
+            if closes > 0 and abs(ex[e] - last_x) + abs(ey[e] - last_y) != 1:
                 jumps += 1
             closes += 1
-            last_x = ex[i]
-            last_y = ey[i]
-            if goal_close < 0 and ex[i] == gx and ey[i] == gy:
-                goal_close = i
+            last_x = ex[e]
+            last_y = ey[e]
+            if goal_close < 0 and ex[e] == gx and ey[e] == gy:
+                goal_close = e - start
                 if goal_create < 0:
-                    goal_create = i
-        elif goal_create < 0 and ex[i] == gx and ey[i] == gy:
-            goal_create = i
+                    goal_create = e - start
+        elif goal_create < 0 and ex[e] == gx and ey[e] == gy:
+            goal_create = e - start
+    return closes, jumps, goal_close, goal_create
+
+
+@njit(cache=True)
+def compute_metrics(walls, sx, sy, gx, gy, op, ex, ey, n_events, px, py, n_plan, out):
+    """Fill ``out`` (int64, ``len(METRIC_NAMES)``) with the metrics in that order."""
+    closes, jumps, goal_close, goal_create = scan_events(op, ex, ey, 0, n_events, gx, gy)
     dead, decision = count_degrees(walls)
     plan_decisions = 0
     for i in range(n_plan - 1):
