@@ -12,9 +12,10 @@ the dataset's own, so every line is replayed to the end):
 
 Memory: peak RSS (``VmHWM`` of a fresh process) of a whole evaluation, report and plots
 included, of predictions files of 10^5 and 10^6 lines (ground-truth completions of a 10 x 10
-``wilson`` dataset of 10,000 rows, each id repeated with ``sample`` indices), and the marginal
-bytes per line between the two. The machine may be shared: every timing is the best of
-``--repeats`` runs, with the rate per CPU-second of the process beside it.
+``wilson`` dataset of 10,000 rows, each id repeated with ``sample`` indices), the marginal bytes
+per line between the two and their ratio (the goal: at most 1.3). The machine may be shared:
+every timing is the best of ``--repeats`` runs, with the rate per CPU-second of the process
+beside it, and the load average is noted.
 
 Run: ``python benchmarks/bench_evaluate.py [--quick]``; writes ``benchmarks/results/evaluate.md``.
 """
@@ -178,6 +179,7 @@ def memory(root: Path, sizes: list[int], n_boot: int) -> list[tuple[str, str]]:
     if len(sizes) >= 2:
         a, b = sizes[0], sizes[-1]
         out.append(("marginal memory per line", f"{(rss[b] - rss[a]) / (b - a):.0f} bytes"))
+        out.append((f"peak RSS ratio {b:,} / {a:,} lines", f"{rss[b] / rss[a]:.2f}"))
     return out
 
 
@@ -192,6 +194,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "evaluate.md")
     args = ap.parse_args()
     lines = 4000 if args.quick else args.lines
+    load_before = os.getloadavg()[0]
     sizes = [10_000, 100_000] if args.quick else [100_000, 1_000_000]
     with tempfile.TemporaryDirectory() as tmp:
         root = args.workdir or Path(tmp)
@@ -203,7 +206,9 @@ def main() -> None:
             rows += memory(root, sizes, args.n_boot_memory)
     cpu = platform.processor() or platform.machine()
     head = (f"# Evaluator benchmark\n\n{dt.date.today()}, {cpu}, {os.cpu_count()} cores, "
-            f"numba {numba.__version__}, {numba.get_num_threads()} numba threads\n\n"
+            f"numba {numba.__version__}, {numba.get_num_threads()} numba threads, "
+            f"1-minute load average {load_before:.1f} before and {os.getloadavg()[0]:.1f} after "
+            "(the machine is shared: timings are best-of-repeats)\n\n"
             "| what | result |\n|---|---|\n")
     text = head + "".join(f"| {a} | {b} |\n" for a, b in rows)
     print(text)

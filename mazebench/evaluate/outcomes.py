@@ -32,9 +32,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from .confidence import sample_confidence
-from .parse import ERROR_KINDS, FIRST_PLAN_KIND, ParsedBatch, parse_batch
+from .parse import ERROR_KINDS, FIRST_PLAN_KIND, ParsedBatch, parse_spans
 from .predictions import PredictionChunk, Vocabulary, default_vocab
-from .reference import Reference, event_digests, plan_digests
+from .reference import Reference
 from .verdict import validate_parsed
 
 COLUMNS: dict[str, type] = {
@@ -183,15 +183,25 @@ def _confidence(chunk: PredictionChunk, sel: np.ndarray, parsed: ParsedBatch,
     return out
 
 
-def _texts(chunk: PredictionChunk, sel: np.ndarray, info, vocab: Vocabulary | None) -> list[str]:
-    texts = []
-    for i in sel.tolist():
-        text = chunk.texts[i]
-        if text is None:
-            vocab = vocab or default_vocab(info.height, info.width, info.dialect)
-            text = vocab.decode(chunk.token_ids[i])
-        texts.append(text)
-    return texts
+def _parse(chunk: PredictionChunk, sel: np.ndarray, info, vocab: Vocabulary | None
+           ) -> ParsedBatch:
+    """Parse the completions of lines ``sel`` in place in the chunk's buffer; token-id lines go
+    through the vocabulary's token table."""
+    starts = chunk.text_start[sel]
+    lists = np.flatnonzero(starts < 0)
+    if not lists.size:
+        return parse_spans(chunk.buf, starts, chunk.text_end[sel], info.dialect)
+    vocab = vocab or default_vocab(info.height, info.width, info.dialect)
+    looked = [vocab.table.lookup(chunk.token_ids[int(i)]) for i in sel[lists]]
+    lens = np.zeros(sel.shape[0], dtype=np.int64)
+    lens[lists] = [k.shape[0] for k, _ in looked]
+    off = np.zeros(sel.shape[0] + 1, dtype=np.int64)
+    np.cumsum(lens, out=off[1:])
+    return parse_spans(
+        chunk.buf, starts, chunk.text_end[sel], info.dialect,
+        token_kinds=np.concatenate([k for k, _ in looked]),
+        token_vals=np.concatenate([v for _, v in looked]), token_offsets=off,
+    )  # fmt: skip
 
 
 def score_chunk(ref: Reference, chunk: PredictionChunk, rows: np.ndarray, opts: ScoreOptions,
@@ -203,7 +213,7 @@ def score_chunk(ref: Reference, chunk: PredictionChunk, rows: np.ndarray, opts: 
         info = ref.splits[code]
         sel = known[codes == code]
         r = rows[sel]
-        parsed = parse_batch(_texts(chunk, sel, info, opts.vocab), info.dialect)
+        parsed = _parse(chunk, sel, info, opts.vocab)
         v = validate_parsed(
             ref.problems(r), parsed, dialect=info.dialect, check_costs=opts.check_costs,
             require_optimal=opts.require_optimal, after_goal=opts.after_goal,
@@ -211,9 +221,7 @@ def score_chunk(ref: Reference, chunk: PredictionChunk, rows: np.ndarray, opts: 
         )  # fmt: skip
         out.error_counts[code] += np.bincount(v.error_kind.astype(np.int64),
                                               minlength=len(ERROR_KINDS))
-        digest = event_digests(parsed.op, parsed.x, parsed.y, parsed.g, parsed.h,
-                               parsed.event_offsets)
-        exact = ((v.n_events == ref.metrics["n_events"][r]) & (digest == ref.digest[r])
+        exact = ((v.n_events == ref.metrics["n_events"][r]) & (parsed.event_digest == ref.digest[r])
                  & (_trace_parse_errors(parsed) == 0))
         n_tokens = v.n_tokens
         hit = (n_tokens >= opts.max_tokens) if opts.max_tokens else np.zeros(len(r), bool)
@@ -233,6 +241,6 @@ def score_chunk(ref: Reference, chunk: PredictionChunk, rows: np.ndarray, opts: 
             "plan_length": v.plan_length,
             "shortest": v.shortest_length,
             "first_error": v.first_error_kind,
-            "plan_digest": plan_digests(parsed.plan_x, parsed.plan_y, parsed.plan_offsets),
+            "plan_digest": parsed.plan_digest,
         }
         out.add(cols, _confidence(chunk, sel, parsed, opts))

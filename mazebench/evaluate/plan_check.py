@@ -18,7 +18,7 @@ import numpy as np
 from numba import njit
 
 from ..grid import shortest_path_length
-from .parse import (
+from .errors import (
     E_GOAL_NOT_REACHED,
     E_PLAN_EMPTY,
     E_PLAN_NOT_ADJACENT,

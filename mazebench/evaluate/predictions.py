@@ -20,11 +20,12 @@ One JSON object per line (a ``.gz`` file is read through gzip)::
   (:func:`mazebench.evaluate.confidence.token_confidence`, arXiv 2508.15260); the raw rows are
   not kept.
 
-Nothing in a line can stop the reading: a line that is not usable is counted under one reason of
-:data:`BAD_REASONS` (the first :data:`MAX_EXAMPLES` of each are kept with their line numbers) and
-skipped; unusable ``logprobs`` only drop the confidence of that line (``bad_logprobs``). Lines
-come out in chunks of bounded size (lines and bytes), so a file of any length streams in flat
-memory.
+Most lines are read in place by a numba scan of the file's bytes (:mod:`.jsonl_scan`); the others by
+``json.loads``, with the same result. Nothing in a line can stop the reading: a line that is not
+usable is counted under one reason of :data:`BAD_REASONS` (the first :data:`MAX_EXAMPLES` of each
+are kept with their line numbers) and skipped; unusable ``logprobs`` only drop the confidence of
+that line (``bad_logprobs``). Lines come out in chunks of bounded size (lines and bytes), so a file
+of any length streams in flat memory.
 """
 
 from __future__ import annotations
@@ -32,14 +33,16 @@ from __future__ import annotations
 import gzip
 import json
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
 from .confidence import token_confidence
+from .jsonl_scan import BLANK, FALLBACK, OK, line_bounds, scan_lines
+from .parse import completion_bytes
+from .vocabulary import UNKNOWN_TOKEN, Vocabulary, default_vocab, load_vocab  # noqa: F401
 
 BAD_REASONS: tuple[str, ...] = (
     "invalid_json",
@@ -53,79 +56,7 @@ BAD_REASONS: tuple[str, ...] = (
 MAX_EXAMPLES = 5
 CHUNK_LINES = 4096
 CHUNK_BYTES = 1 << 25
-UNKNOWN_TOKEN = "<|unk|>"
-
-
-# -- vocabularies ------------------------------------------------------------------------------
-@dataclass(frozen=True, eq=False)
-class Vocabulary:
-    """Token strings indexed by id; :meth:`decode` turns ids into dialect text."""
-
-    tokens: np.ndarray  # object array, one entry per id, plus a trailing unknown token
-
-    @classmethod
-    def from_tokens(cls, tokens: Sequence[str]) -> Vocabulary:
-        """From an id-ordered token list. Empty tokens or tokens with whitespace read as unknown."""
-        clean = [t if isinstance(t, str) and t and not any(c.isspace() for c in t)
-                 else UNKNOWN_TOKEN for t in tokens]
-        arr = np.empty(len(clean) + 1, dtype=object)
-        arr[: len(clean)] = clean
-        arr[-1] = UNKNOWN_TOKEN
-        return cls(arr)
-
-    def __len__(self) -> int:
-        return int(self.tokens.shape[0]) - 1
-
-    def decode(self, ids: np.ndarray) -> str:
-        """Space-joined tokens of ``ids``; ids outside the vocabulary become unknown tokens."""
-        ids = np.asarray(ids, dtype=np.int64)
-        n = len(self)
-        safe = np.where((ids >= 0) & (ids < n), ids, n)
-        return " ".join(self.tokens[safe].tolist())
-
-    def encode(self, text: str) -> np.ndarray:
-        """Ids of the whitespace tokens of ``text`` (-1 for a token outside the vocabulary)."""
-        index = {t: i for i, t in enumerate(self.tokens[:-1].tolist())}
-        return np.array([index.get(t, -1) for t in text.split()], dtype=np.int64)
-
-
-@lru_cache(maxsize=16)
-def default_vocab(height: int, width: int, dialect: str = "beyond-semantics") -> Vocabulary:
-    """The upstream word-level vocabulary of ``dialect`` for ``height`` x ``width`` grids
-    (:func:`mazebench.training.vocab.vocabulary`, id for id as the Beyond Semantics and
-    Searchformer training code builds it: 944 tokens at 30 x 30 for Beyond Semantics). Pass your
-    tokenizer's own vocabulary (:func:`load_vocab`) when its ids differ."""
-    from ..training.vocab import vocabulary
-
-    return Vocabulary.from_tokens(vocabulary(dialect, height, width).tokens)
-
-
-def load_vocab(path: str | Path) -> Vocabulary:
-    """A vocabulary from JSON: an id-ordered token list, a ``{token: id}`` object, or a Hugging
-    Face ``tokenizer.json`` (its ``model.vocab`` and ``added_tokens``)."""
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ValueError(f"vocabulary {path}: cannot read it as JSON ({exc})") from None
-    if isinstance(data, dict) and isinstance(data.get("model"), dict):
-        mapping = dict(data["model"].get("vocab") or {})
-        for added in data.get("added_tokens") or []:
-            if isinstance(added, dict) and "content" in added and "id" in added:
-                mapping[added["content"]] = added["id"]
-        data = mapping
-    if isinstance(data, list):
-        return Vocabulary.from_tokens(data)
-    if isinstance(data, dict) and data and all(
-        isinstance(i, int) and not isinstance(i, bool) and 0 <= i < 1 << 24 for i in data.values()
-    ):
-        tokens = [""] * (max(data.values()) + 1)
-        for tok, i in data.items():
-            tokens[i] = tok
-        return Vocabulary.from_tokens(tokens)
-    raise ValueError(
-        f"vocabulary {path}: expected a JSON list of tokens, a {{token: id}} object or a "
-        "tokenizer.json with model.vocab"
-    )
+_READ_STEP = 1 << 24  # first allocation of a block; it doubles up to the block size
 
 
 # -- reading -----------------------------------------------------------------------------------
@@ -166,25 +97,48 @@ class ReadStats:
 
 @dataclass(eq=False)
 class PredictionChunk:
-    """Usable lines of one chunk, in file order.
+    """Usable lines of one chunk, in file order, held as byte spans of one buffer.
 
-    ``texts[i]`` is the completion string, or None when the line gave ``token_ids[i]`` (an int64
-    array; decode with a :class:`Vocabulary`). ``line`` (int64) is the 1-based line number,
-    ``sample`` (int32) the sample index (-1 absent). Token confidences of the lines with usable
+    Line ``i``'s id is ``buf[id_start[i]:id_end[i]]`` (UTF-8) and its completion text
+    ``buf[text_start[i]:text_end[i]]`` (the bytes the parser tokenizes); a line that gave
+    ``token_ids`` instead has ``text_start[i] == -1`` and its ids in ``token_ids[i]`` (int64;
+    decode with a :class:`Vocabulary`). ``line`` (int64) is the 1-based line number, ``sample``
+    (int32) the sample index (-1 absent). Token confidences of the lines with usable
     ``logprobs`` are flat in ``conf`` with ``conf_offsets`` (n + 1); ``has_conf`` marks them.
+    :attr:`ids` and :attr:`texts` give Python strings (for inspection, not the hot path).
     """
 
-    ids: list[str]
+    buf: np.ndarray
+    id_start: np.ndarray
+    id_end: np.ndarray
+    text_start: np.ndarray
+    text_end: np.ndarray
     line: np.ndarray
     sample: np.ndarray
-    texts: list[str | None]
-    token_ids: list[np.ndarray | None]
+    token_ids: dict[int, np.ndarray]
     conf: np.ndarray
     conf_offsets: np.ndarray
     has_conf: np.ndarray
 
     def __len__(self) -> int:
-        return len(self.ids)
+        return int(self.line.shape[0])
+
+    def id(self, i: int) -> str:
+        """The id of line ``i``."""
+        return self.buf[self.id_start[i] : self.id_end[i]].tobytes().decode("utf-8",
+                                                                            "surrogatepass")
+
+    @property
+    def ids(self) -> list[str]:
+        return [self.id(i) for i in range(len(self))]
+
+    @property
+    def texts(self) -> list[str | None]:
+        """Completion texts as the parser reads them (non-ASCII whitespace of a text read by
+        ``json.loads`` is a plain space, see :func:`.parse.completion_bytes`); None for token-id
+        lines."""
+        return [None if a < 0 else self.buf[a:b].tobytes().decode("utf-8", "surrogatepass")
+                for a, b in zip(self.text_start.tolist(), self.text_end.tolist())]
 
 
 def _is_int(v: object) -> bool:
@@ -230,66 +184,43 @@ def _logprob_matrix(value: object) -> np.ndarray | None:
     return out
 
 
-class _ChunkBuilder:
-    def __init__(self) -> None:
-        self.ids: list[str] = []
-        self.line: list[int] = []
-        self.sample: list[int] = []
-        self.texts: list[str | None] = []
-        self.token_ids: list[np.ndarray | None] = []
-        self.conf: list[np.ndarray] = []
-        self.conf_len: list[int] = []
-        self.nbytes = 0
-
-    def __len__(self) -> int:
-        return len(self.ids)
-
-    def build(self) -> PredictionChunk:
-        lens = np.array(self.conf_len, dtype=np.int64).reshape(-1)
-        off = np.zeros(lens.shape[0] + 1, dtype=np.int64)
-        np.cumsum(np.maximum(lens, 0), out=off[1:])
-        conf = np.concatenate(self.conf) if self.conf else np.zeros(0)
-        return PredictionChunk(
-            self.ids, np.array(self.line, dtype=np.int64), np.array(self.sample, dtype=np.int32),
-            self.texts, self.token_ids, conf, off, lens >= 0,
-        )  # fmt: skip
-
-
-def _add_line(raw: bytes, number: int, out: _ChunkBuilder, stats: ReadStats) -> None:
+def _decode_line(raw: bytes, number: int, stats: ReadStats):
+    """The slow path of one line (``json.loads``): ``(id, text, token_ids, sample, conf)`` or
+    None when the line is not usable (counted in ``stats``)."""
     try:
         obj = json.loads(raw)
     except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
         stats.add_bad(number, "invalid_json", str(exc))
-        return
+        return None
     if not isinstance(obj, dict):
         stats.add_bad(number, "not_an_object", type(obj).__name__)
-        return
+        return None
     ident = obj.get("id")
     if _is_int(ident):
         ident = str(ident)
     if not isinstance(ident, str) or not ident:
         stats.add_bad(number, "missing_id", repr(ident))
-        return
+        return None
     text = obj.get("completion")
     ids = None
     if text is None:
         if "token_ids" not in obj:
             stats.add_bad(number, "missing_completion", "neither completion nor token_ids")
-            return
+            return None
         ids = _token_ids(obj["token_ids"])
         if ids is None:
             stats.add_bad(number, "bad_token_ids", "token_ids must be a list of integers")
-            return
+            return None
     elif not isinstance(text, str):
         stats.add_bad(number, "bad_completion", f"completion is a {type(text).__name__}")
-        return
+        return None
     sample = obj.get("sample", -1)
     if sample is None:
         sample = -1
     if not _is_int(sample) or not (-1 <= sample < 1 << 31):
         stats.add_bad(number, "bad_sample", repr(sample))
-        return
-    conf_len = -1
+        return None
+    conf = None
     lp = obj.get("logprobs")
     if lp is not None:
         matrix = _logprob_matrix(lp)
@@ -297,23 +228,99 @@ def _add_line(raw: bytes, number: int, out: _ChunkBuilder, stats: ReadStats) -> 
             stats.bad_logprobs += 1
         else:
             conf = token_confidence(np.ascontiguousarray(matrix))
-            out.conf.append(conf)
-            conf_len = int(conf.shape[0])
             stats.with_logprobs += 1
-    out.ids.append(ident)
-    out.line.append(number)
-    out.sample.append(int(sample))
-    out.texts.append(text)
-    out.token_ids.append(ids)
-    out.conf_len.append(conf_len)
-    out.nbytes += len(raw)
-    stats.read += 1
+    return ident, text, ids, int(sample), conf
+
+
+class _Block:
+    """The lines of one block of the file: fast-path spans, slow-path lines re-encoded into an
+    auxiliary region after the block's bytes."""
+
+    def __init__(self, arr: np.ndarray, final: bool, first_line: int, stats: ReadStats) -> None:
+        starts, ends, self.used = line_bounds(arr, final)
+        res = scan_lines(arr, starts, ends) if starts.size else np.zeros((0, 6), np.int64)
+        status = res[:, 0]
+        self.n_lines = int(starts.size)
+        stats.lines += self.n_lines
+        stats.blank += int((status == BLANK).sum())
+        usable = status == OK
+        cols = res[:, 1:6].copy()
+        self.token_ids: dict[int, np.ndarray] = {}
+        self.conf: dict[int, np.ndarray] = {}
+        aux: list[bytes] = []
+        pos = int(arr.shape[0])
+        for i in np.flatnonzero(status == FALLBACK).tolist():
+            raw = arr[starts[i] : min(int(ends[i]) + 1, arr.shape[0])].tobytes()
+            got = _decode_line(raw, first_line + i, stats)
+            if got is None:
+                continue
+            ident, text, ids, sample, conf = got
+            usable[i] = True
+            key = ident.encode("utf-8", "surrogatepass")
+            cols[i, 0], cols[i, 1] = pos, pos + len(key)
+            aux.append(key)
+            pos += len(key)
+            if text is None:
+                cols[i, 2] = cols[i, 3] = -1
+                self.token_ids[i] = ids
+            else:
+                blob = completion_bytes(text)
+                cols[i, 2], cols[i, 3] = pos, pos + len(blob)
+                aux.append(blob)
+                pos += len(blob)
+            cols[i, 4] = sample
+            if conf is not None:
+                self.conf[i] = conf
+        self.buf = np.concatenate([arr, np.frombuffer(b"".join(aux), np.uint8)]) if aux else arr
+        self.rows = np.flatnonzero(usable)
+        stats.read += int(self.rows.size)
+        self.cols = cols
+        self.first_line = first_line
+
+    def chunk(self, sel: np.ndarray) -> PredictionChunk:
+        c = self.cols[sel]
+        tok = {k: self.token_ids[i] for k, i in enumerate(sel.tolist()) if i in self.token_ids}
+        lens = np.full(sel.shape[0], -1, dtype=np.int64)
+        parts = []
+        for k, i in enumerate(sel.tolist()):
+            if i in self.conf:
+                lens[k] = self.conf[i].shape[0]
+                parts.append(self.conf[i])
+        off = np.zeros(sel.shape[0] + 1, dtype=np.int64)
+        np.cumsum(np.maximum(lens, 0), out=off[1:])
+        return PredictionChunk(
+            self.buf, c[:, 0].copy(), c[:, 1].copy(), c[:, 2].copy(), c[:, 3].copy(),
+            (sel + self.first_line).astype(np.int64), c[:, 4].astype(np.int32), tok,
+            np.concatenate(parts) if parts else np.zeros(0), off, lens >= 0,
+        )  # fmt: skip
 
 
 def _open(path: Path):
     with open(path, "rb") as fh:
         magic = fh.read(2)
     return gzip.open(path, "rb") if magic == b"\x1f\x8b" else open(path, "rb")
+
+
+def _read_block(fh, rest: np.ndarray, chunk_bytes: int) -> tuple[np.ndarray, int, bool]:
+    """``rest`` followed by up to ``chunk_bytes`` bytes of ``fh``: ``(buffer, size, at end)``.
+    The buffer grows as it fills, so a huge ``chunk_bytes`` costs only what the file holds."""
+    want = rest.shape[0] + chunk_bytes
+    buf = np.empty(min(want, rest.shape[0] + _READ_STEP), dtype=np.uint8)
+    buf[: rest.shape[0]] = rest
+    size = rest.shape[0]
+    while True:
+        view = memoryview(buf)
+        while size < buf.shape[0]:
+            got = fh.readinto(view[size:])
+            if not got:
+                return buf, size, True
+            size += got
+        del view
+        if size >= want:
+            return buf, size, False
+        grown = np.empty(min(want, 2 * buf.shape[0]), dtype=np.uint8)
+        grown[:size] = buf[:size]
+        buf = grown
 
 
 def iter_predictions(
@@ -324,26 +331,32 @@ def iter_predictions(
     chunk_bytes: int = CHUNK_BYTES,
 ) -> Iterator[PredictionChunk]:
     """Stream a predictions file as :class:`PredictionChunk` s of at most ``chunk_lines`` lines
-    and about ``chunk_bytes`` bytes; ``stats`` (a :class:`ReadStats`) is updated as it goes."""
+    from one block of about ``chunk_bytes`` bytes (a longer line makes a longer block);
+    ``stats`` (a :class:`ReadStats`) is updated as it goes.
+
+    Lines go through the numba fast path (:mod:`.jsonl_scan`) or, when it cannot be sure of
+    them, through ``json.loads``: the two read every line alike.
+    """
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"predictions file {path} does not exist")
     if chunk_lines < 1 or chunk_bytes < 1:
         raise ValueError("chunk_lines and chunk_bytes must be >= 1")
     stats = stats if stats is not None else ReadStats()
-    out = _ChunkBuilder()
+    first = 1
+    rest = np.zeros(0, dtype=np.uint8)
     with _open(path) as fh:
-        for number, raw in enumerate(fh, start=1):
-            stats.lines += 1
-            if not raw.strip():
-                stats.blank += 1
-                continue
-            _add_line(raw, number, out, stats)
-            if len(out) >= chunk_lines or out.nbytes >= chunk_bytes:
-                yield out.build()
-                out = _ChunkBuilder()
-    if len(out):
-        yield out.build()
+        final = False
+        while not final:
+            buf, size, final = _read_block(fh, rest, chunk_bytes)
+            if size == 0:
+                break
+            block = _Block(buf[:size], final, first, stats)
+            rest = buf[block.used : size].copy()
+            first += block.n_lines
+            for lo in range(0, block.rows.shape[0], chunk_lines):
+                yield block.chunk(block.rows[lo : lo + chunk_lines])
+            del block
 
 
 def read_predictions(path: str | Path, **kwargs) -> tuple[list[PredictionChunk], ReadStats]:

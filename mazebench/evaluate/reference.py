@@ -6,9 +6,8 @@ digest of the ground-truth trace, so that an exact trace match (generated events
 events) needs no trace in memory. Ids are kept as one sorted fixed-width byte array and looked
 up by binary search (:meth:`Reference.lookup`). About 180 bytes per row at 30 x 30.
 
-Digests: splitmix64 (:func:`mazebench.rng.mix64`) chained over the event count and, per event,
-the op and the full 32-bit x, y, g and h; two traces have the same digest iff they are equal,
-up to a 2**-64 chance.
+Digests: :mod:`mazebench.evaluate.digests` (splitmix64 chained over the events; two traces have
+the same digest iff they are equal, up to a 2**-64 chance).
 """
 
 from __future__ import annotations
@@ -23,8 +22,8 @@ import pyarrow.compute as pc
 from numba import njit, prange
 
 from ..datasets.load import Dataset, load
-from ..rng import mix64
 from ..search.profiles import Profile, get_profile
+from .digests import event_digests, plan_digests  # noqa: F401  (re-exported)
 from .parse import DIALECT_CODES
 from .replay import ProblemBatch
 
@@ -35,50 +34,52 @@ DIFFICULTY: dict[str, str] = {
     "closed_cells": "n_closes",
     "branch_jumps": "branch_jumps",
 }
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-_MASK32 = np.uint64(0xFFFFFFFF)
 _COLUMNS = [
     "id", "walls", "start_x", "start_y", "goal_x", "goal_y", "solvable",
     "trace_op", "trace_x", "trace_y", "trace_g", "trace_h", *sorted(set(DIFFICULTY.values())),
 ]
 
 
-@njit(cache=True, inline="always")
-def _feed(d, v):
-    return mix64((d ^ v) + _GOLDEN)
-
-
 @njit(cache=True, parallel=True)
-def event_digests(op, x, y, g, h, offsets):
-    """One uint64 digest per trace of the concatenated events (``offsets``: n + 1)."""
-    n = offsets.shape[0] - 1
-    out = np.empty(n, dtype=np.uint64)
-    for i in prange(n):
-        a, b = offsets[i], offsets[i + 1]
-        d = _feed(_GOLDEN, np.uint64(b - a))
-        for e in range(a, b):
-            d = _feed(d, np.uint64(np.int64(op[e]) & 0xFF))
-            d = _feed(d, (np.uint64(np.int64(x[e])) & _MASK32)
-                      | ((np.uint64(np.int64(y[e])) & _MASK32) << np.uint64(32)))
-            d = _feed(d, (np.uint64(np.int64(g[e])) & _MASK32)
-                      | ((np.uint64(np.int64(h[e])) & _MASK32) << np.uint64(32)))
-        out[i] = d
-    return out
-
-
-@njit(cache=True)
-def plan_digests(px, py, offsets):
-    """One uint64 digest per plan of the concatenated cells (``offsets``: n + 1)."""
-    n = offsets.shape[0] - 1
-    out = np.empty(n, dtype=np.uint64)
-    for i in range(n):
-        a, b = offsets[i], offsets[i + 1]
-        d = _feed(_GOLDEN, np.uint64(b - a))
-        for e in range(a, b):
-            d = _feed(d, (np.uint64(np.int64(px[e])) & _MASK32)
-                      | ((np.uint64(np.int64(py[e])) & _MASK32) << np.uint64(32)))
-        out[i] = d
-    return out
+def _lookup_spans(table, order, buf, starts, ends, out):
+    """Binary search of each key ``buf[starts[i]:ends[i]]`` among the rows of ``table`` (sorted,
+    NUL-padded, as numpy orders ``S`` strings); ``out[i]`` = ``order`` of the match, else -1."""
+    n, width = table.shape
+    for i in prange(starts.shape[0]):
+        a, b = starts[i], ends[i]
+        out[i] = -1
+        if b - a < 1 or b - a > width or n == 0:
+            continue
+        nul = False
+        for k in range(a, b):
+            if buf[k] == 0:
+                nul = True
+                break
+        if nul:
+            continue
+        lo, hi = 0, n
+        while lo < hi:  # first row >= key
+            mid = (lo + hi) >> 1
+            cmp = 0
+            for k in range(width):
+                kb = buf[a + k] if a + k < b else 0
+                tb = table[mid, k]
+                if tb != kb:
+                    cmp = -1 if tb < kb else 1
+                    break
+            if cmp < 0:
+                lo = mid + 1
+            else:
+                hi = mid
+        if lo < n:
+            same = True
+            for k in range(width):
+                kb = buf[a + k] if a + k < b else 0
+                if table[lo, k] != kb:
+                    same = False
+                    break
+            if same:
+                out[i] = order[lo]
 
 
 @dataclass(frozen=True)
@@ -226,6 +227,17 @@ class Reference:
         pos_c = np.minimum(pos, self._sorted.shape[0] - 1)
         hit = self._sorted[pos_c] == keys
         out[np.flatnonzero(ok)] = np.where(hit, self._order[pos_c], -1)
+        return out
+
+    def lookup_spans(self, buf: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+        """:meth:`lookup` of the UTF-8 ids ``buf[starts[i]:ends[i]]`` (no Python string)."""
+        out = np.empty(starts.shape[0], dtype=np.int64)
+        if not hasattr(self, "_table"):
+            self._table = self._sorted.view(np.uint8).reshape(self._sorted.shape[0], self._width)
+        if out.shape[0]:
+            _lookup_spans(self._table, self._order, buf,
+                          np.ascontiguousarray(starts, np.int64),
+                          np.ascontiguousarray(ends, np.int64), out)  # fmt: skip
         return out
 
     def ids(self, rows: np.ndarray) -> pa.Array:

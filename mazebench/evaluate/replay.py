@@ -37,15 +37,11 @@ O(events log events).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-
 import numba
 import numpy as np
 from numba import njit, prange
 
-from ..problem import Problem
-from .parse import (
+from .errors import (
     E_AFTER_GOAL,
     E_CLOSE_NOT_OPEN,
     E_CREATE_CLOSED,
@@ -62,9 +58,16 @@ from .parse import (
     E_WALL,
     E_WRONG_G,
     E_WRONG_H,
-    INT_CAP,
 )
+from .heap import heap_pop, heap_push
 from .plan_check import check_plan_cells, shortest_length_flat
+from .problems import (  # noqa: F401  (re-exported)
+    ProblemBatch,
+    as_problem_batch,
+    concat_events,
+    concat_plans,
+)
+from .tokens import INT_CAP
 
 _UNSEEN = 0
 _OPEN = 1
@@ -87,40 +90,6 @@ def _err(err_kind, err_index, r0, cap, nr, kind, index):
         err_kind[r0 + nr] = kind
         err_index[r0 + nr] = index
     return nr + 1
-
-
-@njit(cache=True, inline="always")
-def _heap_push(heap, size, key):
-    i = size
-    while i > 0:
-        p = (i - 1) >> 1
-        if heap[p] <= key:
-            break
-        heap[i] = heap[p]
-        i = p
-    heap[i] = key
-    return size + 1
-
-
-@njit(cache=True, inline="always")
-def _heap_pop(heap, size):
-    size -= 1
-    if size == 0:
-        return 0
-    key = heap[size]
-    i = 0
-    while True:
-        c = 2 * i + 1
-        if c >= size:
-            break
-        if c + 1 < size and heap[c + 1] < heap[c]:
-            c += 1
-        if heap[c] >= key:
-            break
-        heap[i] = heap[c]
-        i = c
-    heap[i] = key
-    return size
 
 
 @njit(cache=True)
@@ -154,7 +123,7 @@ def replay_trace(
         oh[start] = 0 if zero_h else abs(sx - gx) + abs(sy - gy)
         parent[start] = -1
         ckey[start] = np.int64(oh[start]) * n_cells + start
-        hs = _heap_push(heap, hs, ckey[start])
+        hs = heap_push(heap, hs, ckey[start])
     goal_close = -1
     n = op.shape[0]
     for i in range(n):
@@ -191,7 +160,7 @@ def replay_trace(
             key = (g + h) * n_cells + c
             if st != _OPEN or key != ckey[c]:
                 ckey[c] = key
-                hs = _heap_push(heap, hs, key)
+                hs = heap_push(heap, hs, key)
             if check_costs:
                 want = last_g + 1 if last >= 0 else 0
                 if g != want:
@@ -207,7 +176,7 @@ def replay_trace(
                 tc = top % n_cells
                 if state[tc] == _OPEN and ckey[tc] == top:
                     break
-                hs = _heap_pop(heap, hs)
+                hs = heap_pop(heap, hs)
             if g + h > heap[0] // n_cells:
                 nr = _err(err_kind, err_index, r0, cap, nr, E_NOT_MIN_F, i)
                 continue
@@ -330,90 +299,6 @@ def _batch_parallel(
 
 
 # -- Python side -------------------------------------------------------------------------------
-@dataclass(frozen=True, eq=False)
-class ProblemBatch:
-    """Many problems as flat arrays: concatenated row-major ``walls`` (bool) with ``offsets``
-    (n + 1), ``dims`` (n, 2) = (H, W) and ``ends`` (n, 4) = (sx, sy, gx, gy)."""
-
-    walls: np.ndarray
-    offsets: np.ndarray
-    dims: np.ndarray
-    ends: np.ndarray
-
-    def __len__(self) -> int:
-        return int(self.dims.shape[0])
-
-    @classmethod
-    def from_problems(cls, problems: Sequence[Problem]) -> ProblemBatch:
-        if not len(problems):
-            return cls.from_grids(np.zeros((0, 1, 1), bool), np.zeros((0, 2)), np.zeros((0, 2)))
-        dims = np.array([p.walls.shape for p in problems], dtype=np.int32).reshape(-1, 2)
-        ends = np.array([(*p.start, *p.goal) for p in problems], dtype=np.int32).reshape(-1, 4)
-        walls = np.concatenate([p.walls.ravel() for p in problems])
-        offsets = np.zeros(len(problems) + 1, dtype=np.int64)
-        np.cumsum(dims[:, 0].astype(np.int64) * dims[:, 1], out=offsets[1:])
-        return cls(walls, offsets, dims, ends)
-
-    @classmethod
-    def from_grids(cls, walls: np.ndarray, starts, goals) -> ProblemBatch:
-        """From an ``(n, H, W)`` wall array and ``(n, 2)`` starts and goals as (x, y)."""
-        walls = np.ascontiguousarray(walls, dtype=np.bool_)
-        if walls.ndim != 3:
-            raise ValueError(f"walls must have shape (n, H, W), got {walls.shape}")
-        n, hgt, wid = walls.shape
-        starts = np.asarray(starts, dtype=np.int32).reshape(-1, 2)
-        goals = np.asarray(goals, dtype=np.int32).reshape(-1, 2)
-        if starts.shape[0] != n or goals.shape[0] != n:
-            raise ValueError(f"starts and goals must have {n} rows")
-        _check_endpoints(starts, goals, hgt, wid)
-        dims = np.tile(np.array([[hgt, wid]], dtype=np.int32), (n, 1))
-        offsets = np.arange(n + 1, dtype=np.int64) * (hgt * wid)
-        return cls(walls.ravel(), offsets, dims, np.concatenate([starts, goals], axis=1))
-
-
-def _check_endpoints(starts: np.ndarray, goals: np.ndarray, hgt: int, wid: int) -> None:
-    for name, arr in (("start", starts), ("goal", goals)):
-        bad = (arr[:, 0] < 0) | (arr[:, 0] >= wid) | (arr[:, 1] < 0) | (arr[:, 1] >= hgt)
-        if bad.any():
-            i = int(np.argmax(bad))
-            raise ValueError(f"problem {i}: {name} {tuple(arr[i])} is off the {wid}x{hgt} grid")
-
-
-def as_problem_batch(problems: ProblemBatch | Sequence[Problem] | Problem) -> ProblemBatch:
-    if isinstance(problems, ProblemBatch):
-        return problems
-    if isinstance(problems, Problem):
-        return ProblemBatch.from_problems([problems])
-    return ProblemBatch.from_problems(list(problems))
-
-
-def concat_events(traces: Sequence) -> tuple[np.ndarray, ...]:
-    """``(op, x, y, g, h, offsets)`` of many traces (anything with those array attributes)."""
-    lens = np.array([len(t.op) for t in traces], dtype=np.int64)
-    offsets = np.zeros(len(traces) + 1, dtype=np.int64)
-    np.cumsum(lens, out=offsets[1:])
-
-    def cat(name: str, dtype) -> np.ndarray:
-        if not len(traces):
-            return np.zeros(0, dtype=dtype)
-        return np.concatenate([np.asarray(getattr(t, name)) for t in traces]).astype(dtype)
-
-    return (cat("op", np.int8), cat("x", np.int32), cat("y", np.int32), cat("g", np.int32),
-            cat("h", np.int32), offsets)  # fmt: skip
-
-
-def concat_plans(plans: Sequence) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(x, y, offsets)`` of many plans (anything with ``x`` and ``y`` arrays)."""
-    lens = np.array([len(p.x) for p in plans], dtype=np.int64)
-    offsets = np.zeros(len(plans) + 1, dtype=np.int64)
-    np.cumsum(lens, out=offsets[1:])
-    if not len(plans):
-        return np.zeros(0, np.int32), np.zeros(0, np.int32), offsets
-    xs = np.concatenate([np.asarray(p.x) for p in plans]).astype(np.int32)
-    ys = np.concatenate([np.asarray(p.y) for p in plans]).astype(np.int32)
-    return xs, ys, offsets
-
-
 def _sat32(a) -> np.ndarray:
     a = np.asarray(a)
     if a.dtype == np.int32:

@@ -84,7 +84,7 @@ from __future__ import annotations
 
 import math
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -166,7 +166,7 @@ def nice_width(top: float, bins: int = 10) -> float:
     return max(1.0, 10 * base)
 
 
-def bin_widths(truth: dict[str, np.ndarray], bins: float) -> dict[str, float]:
+def bin_widths(truth: Mapping[str, np.ndarray], bins: float) -> dict[str, float]:
     """Bin width per difficulty measure: ``bins`` tokens, ``bins / 5`` events, else automatic."""
     out = {"tokens": float(bins), "events": float(bins) / 5.0}
     for measure, column in DIFFICULTY.items():
@@ -181,7 +181,7 @@ def _bins_table(table: dict[str, np.ndarray]) -> list[dict]:
     return [{k: table[k][i].item() for k in keys} for i in range(len(table["count"]))]
 
 
-def _length_vs_difficulty(o: dict[str, np.ndarray], truth: dict[str, np.ndarray], *,
+def _length_vs_difficulty(o: dict[str, np.ndarray], truth: Mapping[str, np.ndarray], *,
                           widths: dict[str, float], label: str, seed: int, n_boot: int,
                           level: float) -> dict:
     out = {}
@@ -244,7 +244,7 @@ def _selection(o: dict[str, np.ndarray]) -> dict | None:
     return {"problems_with_several_samples": several, "correct": "plan_valid", "rules": rules}
 
 
-def summarize(o: dict[str, np.ndarray], truth: dict[str, np.ndarray], *, dataset_rows: int,
+def summarize(o: dict[str, np.ndarray], truth: Mapping[str, np.ndarray], *, dataset_rows: int,
               errors: np.ndarray, widths: dict[str, float], label: str, seed: int = 0,
               n_boot: int = 1000, level: float = 0.95) -> dict:
     """The GROUP figures (see the module docstring) of the lines ``o`` (columns of
@@ -300,6 +300,24 @@ def _jsonable(obj):
     if isinstance(obj, float) and not math.isfinite(obj):
         return None
     return obj
+
+
+class _Truth(Mapping):
+    """Ground-truth metrics of the evaluated lines, gathered on access (not held: one per-line
+    column at a time keeps the memory of the statistics flat)."""
+
+    def __init__(self, metrics: dict[str, np.ndarray], rows: np.ndarray) -> None:
+        self._metrics = metrics
+        self._rows = rows
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self._metrics[name][self._rows]
+
+    def __iter__(self):
+        return iter(sorted(set(DIFFICULTY.values())))
+
+    def __len__(self) -> int:
+        return len(set(DIFFICULTY.values()))
 
 
 # -- driver ------------------------------------------------------------------------------------
@@ -359,11 +377,11 @@ def evaluate_predictions(
     unknown_examples: list[str] = []
     bar = _progress(progress)
     for chunk in iter_predictions(predictions, read, chunk_lines=chunk_lines):
-        rows = ref.lookup(chunk.ids)
+        rows = ref.lookup_spans(chunk.buf, chunk.id_start, chunk.id_end)
         missing = np.flatnonzero(rows < 0)
         unknown += int(missing.size)
         for i in missing[: max(0, MAX_UNKNOWN_EXAMPLES - len(unknown_examples))].tolist():
-            unknown_examples.append(chunk.ids[i][:80])
+            unknown_examples.append(chunk.id(i)[:80])
         score_chunk(ref, chunk, rows, opts, out)
         if bar is not None:
             bar.update(len(chunk))
@@ -371,8 +389,8 @@ def evaluate_predictions(
         bar.close()
     o = out.finish(ref.split_of)  # lines sorted by split: each split is a slice (views)
 
-    def truth(rows: np.ndarray) -> dict[str, np.ndarray]:
-        return {c: ref.metrics[c][rows] for c in set(DIFFICULTY.values())}
+    def truth(rows: np.ndarray) -> _Truth:
+        return _Truth(ref.metrics, rows)
 
     widths = bin_widths(truth(o["row"]), bins)
     has_sample = o["sample"] >= 0

@@ -92,7 +92,8 @@ def spearman(x: np.ndarray, y: np.ndarray) -> float:
 
 
 def _dense(v: np.ndarray) -> np.ndarray:
-    return np.unique(v, return_inverse=True)[1].astype(np.int64).ravel()
+    """Dense ranks 0.. of ``v`` (int32: per-line arrays stay compact)."""
+    return np.unique(v, return_inverse=True)[1].astype(np.int32).ravel()
 
 
 def kendall_tau_b(x: np.ndarray, y: np.ndarray) -> float:
@@ -101,7 +102,10 @@ def kendall_tau_b(x: np.ndarray, y: np.ndarray) -> float:
     if _undefined(x, y):
         return float("nan")
     order = np.lexsort((y, x))
-    return float(kendall_from_sorted(_dense(x)[order], _dense(y)[order]))
+    xr = _dense(x)[order]
+    yr = _dense(y)[order]
+    del order
+    return float(kendall_from_sorted(xr, yr))
 
 
 _POINT = {"pearson": pearson, "spearman": spearman, "kendall": kendall_tau_b}
@@ -153,10 +157,11 @@ def bootstrap_replicates(
     xd, yd = _dense(x), _dense(y)
     mx, my = int(xd.max()) + 1, int(yd.max()) + 1
     if "kendall" in methods:
-        lex = np.lexsort((y, x)).astype(np.int64)
-        pos = np.empty(n, dtype=np.int64)
-        pos[lex] = np.arange(n)
+        lex = np.lexsort((y, x))
+        pos = np.empty(n, dtype=np.int32)
+        pos[lex] = np.arange(n, dtype=np.int32)
         xr, yr = xd[lex], yd[lex]
+        del lex
     b0 = 0
     for idx in bootstrap_indices(n, n_boot, seed=seed, label=label):
         b1 = b0 + idx.shape[0]

@@ -107,21 +107,20 @@ def boot_pearson(idx: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Pearson's r of each resample row of ``idx`` (nan if a resample is constant)."""
     nb, n = idx.shape
     out = np.empty(nb)
-    xs = np.empty(n)
-    ys = np.empty(n)
-    for b in range(nb):
-        for j in range(n):
-            xs[j] = x[idx[b, j]]
-            ys[j] = y[idx[b, j]]
+    for b in range(nb):  # the resample is read through idx: no n-sized copy
         sx = 0.0
         sy = 0.0
         xdiff = 0
         ydiff = 0
+        x0 = x[idx[b, 0]]
+        y0 = y[idx[b, 0]]
         for j in range(n):
-            sx += xs[j]
-            sy += ys[j]
-            xdiff += xs[j] != xs[0]
-            ydiff += ys[j] != ys[0]
+            xj = x[idx[b, j]]
+            yj = y[idx[b, j]]
+            sx += xj
+            sy += yj
+            xdiff += xj != x0
+            ydiff += yj != y0
         if xdiff == 0 or ydiff == 0:
             out[b] = np.nan
             continue
@@ -131,8 +130,8 @@ def boot_pearson(idx: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         syy = 0.0
         sxy = 0.0
         for j in range(n):
-            dx = xs[j] - mx
-            dy = ys[j] - my
+            dx = x[idx[b, j]] - mx
+            dy = y[idx[b, j]] - my
             sxx += dx * dx
             syy += dy * dy
             sxy += dx * dy
