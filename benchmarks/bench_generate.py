@@ -47,9 +47,8 @@ def _best(fn, repeats: int) -> float:
 
 
 def per_family(n: int, repeats: int) -> list[dict]:
-    import pyarrow.parquet as pq
-
     from mazebench.datasets.batch import generate_block
+    from mazebench.datasets.parquet_format import write_shard_file
     from mazebench.datasets.recipe import parse_recipe
     from mazebench.datasets.schema import block_hashes
     from mazebench.datasets.tasks import ScanTask, SplitJob, scan, shard_table
@@ -75,8 +74,8 @@ def per_family(n: int, repeats: int) -> list[dict]:
                             shard_table(job, block, hashes), repeats)
             table = shard_table(job, block, hashes)
             path = Path(tmp) / "t.parquet"
-            t_pq = _best(lambda table=table, path=path: pq.write_table(
-                table, path, compression="zstd", row_group_size=n), repeats)
+            t_pq = _best(lambda table=table, path=path: write_shard_file(
+                table, path, {}, fsync=False), repeats)
             spec = str(Path(tmp) / "spec.parquet")
             t_task = _best(lambda job=job, spec=spec: scan(ScanTask(job, 0, n, spec)), repeats)
             rows.append({

@@ -6,6 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -14,6 +15,7 @@ from click.testing import CliRunner
 from mazebench.cli import main
 from mazebench.datasets.builder import build_dataset
 from mazebench.datasets.manifest import file_hash
+from mazebench.datasets.packed import PLAN_DTYPE, TRACE_DTYPE
 from mazebench.datasets.recipe import parse_recipe
 from mazebench.datasets.verify import verify_dataset
 
@@ -99,7 +101,9 @@ def test_changed_trace_is_caught_by_re_solving(data):
     path = data / "train" / "part-00002.parquet"
     table = pq.read_table(path)
     rows = table.to_pylist()
-    rows[3]["trace_g"][2] += 1
+    events = np.frombuffer(rows[3]["trace"], TRACE_DTYPE).copy()
+    events["g"][2] += 1
+    rows[3]["trace"] = events.tobytes()
     _rewrite(path, pa.Table.from_pylist(rows, schema=table.schema), data)
     assert verify_dataset(data, sample=0).ok  # checksums and hashes agree now
     report = verify_dataset(data, sample=None)
@@ -114,8 +118,7 @@ def test_changed_plan_of_randomised_profile(data):
     path = data / "test_random" / "part-00000.parquet"
     table = pq.read_table(path)
     rows = table.to_pylist()
-    rows[0]["plan_x"] = rows[0]["plan_x"][::-1]
-    rows[0]["plan_y"] = rows[0]["plan_y"][::-1]
+    rows[0]["plan"] = np.frombuffer(rows[0]["plan"], PLAN_DTYPE)[::-1].tobytes()
     _rewrite(path, pa.Table.from_pylist(rows, schema=table.schema), data)
     report = verify_dataset(data, sample=None)
     assert any("test_random-" in p and "plan differs" in p for p in report.problems), (

@@ -14,6 +14,7 @@ from click.testing import CliRunner
 import mazebench
 from mazebench.cli import main
 from mazebench.conventions.dialects import get_dialect
+from mazebench.datasets.packed import TRACE_DTYPE
 from mazebench.ops import (
     apply_steps,
     batch_from_table,
@@ -61,9 +62,9 @@ def test_cli_transform_writes_a_loadable_dataset(tiny_dataset, tmp_path) -> None
             ["text"] if "text" in a.column_names else [])
         assert [(c, b.schema.field(c).type) for c in a.column_names] == [
             (c, a.schema.field(c).type) for c in a.column_names]
-        for name in ("id", "walls", "plan_x", "problem_hash"):
+        for name in ("id", "walls", "plan", "problem_hash"):
             assert b.column(name).equals(a.column(name))
-        lengths = pa.compute.list_value_length(b.column("trace_op")).to_numpy()
+        lengths = pa.compute.binary_length(b.column("trace")).to_numpy() // TRACE_DTYPE.itemsize
         assert np.array_equal(lengths, b.column("n_events").to_numpy())
         assert set(b.column("ops").to_pylist()) == {tr["spec"]}
         assert np.array_equal(b.column("source_n_events").to_numpy(),
@@ -132,7 +133,7 @@ def test_transform_of_a_transform_keeps_the_original_hash(
                                                               tmp_path / "b"))
     assert b.column("source_trace_hash").equals(a.column("source_trace_hash"))
     assert b.column("source_n_events").equals(src.column("n_events").cast(pa.int32()))
-    assert b.column("trace_x").equals(src.column("trace_x"))  # extend then cut-tail: identity
+    assert b.column("trace").equals(src.column("trace"))  # extend then cut-tail: identity
     assert b.column("ops")[0].as_py() == (a.column("ops")[0].as_py() + "|"
                                           "cut-tail:at=goal-closed,seed=1")
     manifest = json.loads((tmp_path / "b" / "manifest.json").read_text())

@@ -35,13 +35,14 @@ import pyarrow.parquet as pq
 from ..atomic import write_chunks
 from ..search.profiles import get_profile
 from .load import Dataset, example_from_row
+from .packed import unpack_plan, unpack_trace
 from .text import NATIVE_DIALECTS, render, to_string_array
 
 FORMATS = ("jsonl", "hf")
 BATCH_ROWS = 4096
 _ROW_COLUMNS = [
     "id", "height", "width", "walls", "start_x", "start_y", "goal_x", "goal_y", "solvable",
-    "trace_op", "trace_x", "trace_y", "trace_g", "trace_h", "plan_x", "plan_y",
+    "trace", "plan",
 ]
 
 
@@ -67,10 +68,6 @@ class RowArrays:
     solvable: np.ndarray
 
 
-def _list_parts(column: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    return column.offsets.to_numpy().astype(np.int64), column.values.to_numpy(zero_copy_only=False)
-
-
 def batch_arrays(batch: pa.RecordBatch, height: int, width: int) -> RowArrays:
     """Unpack a record batch (walls bits, list columns) into flat numpy arrays."""
     n = batch.num_rows
@@ -87,13 +84,10 @@ def batch_arrays(batch: pa.RecordBatch, height: int, width: int) -> RowArrays:
         [batch.column(c).to_numpy().astype(np.int64)
          for c in ("start_x", "start_y", "goal_x", "goal_y")], axis=1,
     )
-    ev_off, op = _list_parts(batch.column("trace_op"))
-    ev = (op, *(_list_parts(batch.column(c))[1] for c in ("trace_x", "trace_y", "trace_g",
-                                                            "trace_h")))
-    pl_off, px = _list_parts(batch.column("plan_x"))
-    py = _list_parts(batch.column("plan_y"))[1]
+    ev_off, *ev = unpack_trace(batch.column("trace"))
+    pl_off, px, py = unpack_plan(batch.column("plan"))
     solvable = batch.column("solvable").to_numpy(zero_copy_only=False).astype(np.bool_)
-    return RowArrays(batch.column("id"), walls, sg, ev_off, ev, pl_off, (px, py), solvable)
+    return RowArrays(batch.column("id"), walls, sg, ev_off, tuple(ev), pl_off, (px, py), solvable)
 
 
 class SplitReader:

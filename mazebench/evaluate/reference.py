@@ -23,6 +23,7 @@ import pyarrow.compute as pc
 from numba import njit, prange
 
 from ..datasets.load import Dataset, load
+from ..datasets.packed import unpack_trace
 from ..rng import mix64
 from ..search.profiles import Profile, get_profile
 from .parse import DIALECT_CODES
@@ -39,7 +40,7 @@ _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MASK32 = np.uint64(0xFFFFFFFF)
 _COLUMNS = [
     "id", "walls", "start_x", "start_y", "goal_x", "goal_y", "solvable",
-    "trace_op", "trace_x", "trace_y", "trace_g", "trace_h", *sorted(set(DIFFICULTY.values())),
+    "trace", *sorted(set(DIFFICULTY.values())),
 ]
 
 
@@ -102,13 +103,6 @@ class SplitInfo:
     rows: int
 
 
-def _list_parts(column: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    col = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
-    off = col.offsets.to_numpy().astype(np.int64)
-    values = col.values.to_numpy(zero_copy_only=False)
-    return off - off[0], values[off[0] : off[-1]] if off.size else values[:0]
-
-
 def _walls_bytes(column: pa.Array, n: int, nbytes: int) -> np.ndarray:
     out = np.empty((n, nbytes), dtype=np.uint8)
     lengths = pc.binary_length(column).to_numpy(zero_copy_only=False)
@@ -168,9 +162,7 @@ class Reference:
                 parts["solvable"].append(
                     batch.column("solvable").to_numpy(zero_copy_only=False).astype(bool)
                 )
-                off, op = _list_parts(batch.column("trace_op"))
-                ev = [_list_parts(batch.column(c))[1]
-                      for c in ("trace_x", "trace_y", "trace_g", "trace_h")]
+                off, op, *ev = unpack_trace(batch.column("trace"))
                 parts["digest"].append(event_digests(op, *ev, off))
                 parts["split"].append(np.full(n, code, dtype=np.int16))
                 for m in metric_parts:

@@ -18,7 +18,6 @@ columns) and writes shards of the source's shard size.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import threading
 from collections.abc import Iterable, Sequence
@@ -33,6 +32,7 @@ import pyarrow.parquet as pq
 from .. import __version__
 from ..datasets.load import Dataset
 from ..datasets.manifest import file_hash, split_statistics
+from ..datasets.parquet_format import write_shard_file
 from ..search.profiles import get_profile
 from .batch import (
     PROVENANCE,
@@ -64,13 +64,7 @@ def shard_name(number: int) -> str:
 def write_shard(path: Path, table: pa.Table, split: str, spec: str) -> None:
     """Write a shard atomically (temporary name, rename) with the builder's Parquet settings."""
     meta = {META_OPS: spec.encode(), META_SPLIT: split.encode()}
-    table = table.replace_schema_metadata({**(table.schema.metadata or {}), **meta})
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    statistics = [c for c in table.column_names
-                  if not c.startswith(("trace_", "plan_")) and c != "trace_anchor"]
-    pq.write_table(table, tmp, compression="zstd", row_group_size=max(1, len(table)),
-                   write_statistics=statistics)
-    os.replace(tmp, path)
+    write_shard_file(table, path, meta, fsync=False)
 
 
 class _Bar:
