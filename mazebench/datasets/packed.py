@@ -28,8 +28,10 @@ TRACE_FIELDS = ("op", "x", "y", "g", "h")
 _MAX_CHUNK_BYTES = (1 << 31) - 1
 
 
-def pack(off: np.ndarray, dtype: np.dtype, *fields: np.ndarray) -> pa.Array | pa.ChunkedArray:
-    """The binary column of rows ``off[i]..off[i+1]`` of ``fields`` (in ``dtype``'s order)."""
+def pack(off: np.ndarray, dtype: np.dtype, *fields: np.ndarray,
+         max_chunk_bytes: int = _MAX_CHUNK_BYTES) -> pa.Array | pa.ChunkedArray:
+    """The binary column of rows ``off[i]..off[i+1]`` of ``fields`` (in ``dtype``'s order);
+    a chunked column when the records exceed ``max_chunk_bytes`` (Arrow's 32-bit offsets)."""
     off = np.asarray(off, dtype=np.int64)
     n = off.shape[0] - 1
     base = off[0]
@@ -39,12 +41,12 @@ def pack(off: np.ndarray, dtype: np.dtype, *fields: np.ndarray) -> pa.Array | pa
         records[name] = values[base : base + total]
     data = records.view(np.uint8)
     byte_off = (off - base) * dtype.itemsize
-    if total * dtype.itemsize <= _MAX_CHUNK_BYTES:
+    if total * dtype.itemsize <= max_chunk_bytes:
         return _binary(n, byte_off, data)
     chunks = []
     first = 0
     while first < n:
-        limit = byte_off[first] + _MAX_CHUNK_BYTES
+        limit = byte_off[first] + max_chunk_bytes
         last = int(np.searchsorted(byte_off, limit, side="right")) - 1
         last = max(last, first + 1)
         chunks.append(_binary(last - first, byte_off[first : last + 1] - byte_off[first],
@@ -108,9 +110,9 @@ def unpack_fields(column, dtype: np.dtype, name: str = "column") -> tuple[np.nda
     return (off, *(np.ascontiguousarray(records[f]) for f in dtype.names))
 
 
-def pack_trace(off, op, x, y, g, h) -> pa.Array | pa.ChunkedArray:
+def pack_trace(off, op, x, y, g, h, **kw) -> pa.Array | pa.ChunkedArray:
     """The ``trace`` column (see :data:`TRACE_DTYPE`)."""
-    return pack(off, TRACE_DTYPE, op, x, y, g, h)
+    return pack(off, TRACE_DTYPE, op, x, y, g, h, **kw)
 
 
 def pack_plan(off, x, y) -> pa.Array | pa.ChunkedArray:

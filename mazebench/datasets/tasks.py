@@ -40,6 +40,7 @@ class SplitJob:
     key: int
     fingerprint: str
     split_dir: str
+    codec: str = "lz4"  # packed columns' Parquet codec
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,7 @@ def write_table(path: Path, table: pa.Table, job: SplitJob, next_candidate: int,
         META_SPLIT: job.split.name.encode(),
         **(extra or {}),
     }
-    write_shard_file(table, path, meta)
+    write_shard_file(table, path, meta, codec=job.codec)
 
 
 def scan(task: ScanTask) -> ScanResult:
