@@ -195,3 +195,39 @@ def test_changed_text_column(tmp_path):
         "ground truth: a/part-00000.parquet row 5 (a-5): text differs from the beyond-semantics "
         "text of a re-solve"
     ]
+
+
+@pytest.mark.parametrize("ops,splits", [
+    (["swap"], None), (["dualformer"], None), (["budget:tokens=900"], None),
+    (["extend:events=7", "anchors"], ["train", "test_obstacles"]),  # extend needs determinism
+])
+def test_transformed_dataset_verifies(pristine, tmp_path, ops, splits):
+    from mazebench.ops import transform_dataset
+
+    out = tmp_path / "t"
+    transform_dataset(pristine, out, ops, seed=5, splits=splits)
+    report = verify_dataset(out, sample=None)
+    assert report.ok, report.problems[:3]
+    assert report.resolved == report.rows > 0
+
+
+def test_transformed_dataset_tampering_is_caught(pristine, tmp_path):
+    from mazebench.ops import transform_dataset
+
+    out = tmp_path / "t"
+    transform_dataset(pristine, out, ["swap"], seed=5)
+    path = out / "train" / "part-00000.parquet"
+    table = pq.read_table(path)
+    rows = table.to_pylist()
+    rows[1]["source_trace_hash"] = rows[2]["source_trace_hash"]
+    events = np.frombuffer(rows[4]["trace"], TRACE_DTYPE)
+    rows[4]["trace"] = events[:-1].tobytes()  # n_events no longer matches the trace
+    _rewrite(path, pa.Table.from_pylist(rows, schema=table.schema), out)
+    problems = verify_dataset(out, sample=None).problems
+    assert len(problems) == 2, problems
+    assert "row 1 (train-" in problems[0] and "source_trace_hash is not the hash" in problems[0]
+    assert "row 4 (train-" in problems[1] and "metric n_events is" in problems[1]
+    drift = table.drop_columns(["swap_source"])
+    _rewrite(path, drift, out)
+    assert any("column 'swap_source' is missing" in p
+               for p in verify_dataset(out, sample=0).problems)

@@ -14,6 +14,7 @@ from click.testing import CliRunner
 import mazebench
 from mazebench.cli import main
 from mazebench.conventions.dialects import get_dialect
+from mazebench.datasets.export import export_dataset
 from mazebench.datasets.packed import TRACE_DTYPE
 from mazebench.ops import (
     apply_steps,
@@ -24,6 +25,7 @@ from mazebench.ops import (
     transform_dataset,
 )
 from mazebench.ops.chain import chain_columns, chain_spec
+from mazebench.ops.text import example_text
 from mazebench.search.profiles import get_profile
 
 from .test_ops_common import tiny_dataset  # noqa: F401 - a fixture
@@ -80,7 +82,7 @@ def test_cli_transform_writes_a_loadable_dataset(tiny_dataset, tmp_path) -> None
     assert ex.problem == src.example("train", 3).problem
 
 
-def test_text_column_is_rewritten_or_dropped(tiny_dataset, tmp_path) -> None:  # noqa: F811
+def test_text_column_is_rewritten(tiny_dataset, tmp_path) -> None:  # noqa: F811
     src = mazebench.load(tiny_dataset)
     transform_dataset(tiny_dataset, tmp_path / "a", ["reverse"], splits=["test_dfs"])
     out = mazebench.load(tmp_path / "a")
@@ -89,9 +91,26 @@ def test_text_column_is_rewritten_or_dropped(tiny_dataset, tmp_path) -> None:  #
         ex = out.example("test_dfs", i)
         assert ex.row["text"] == get_dialect("searchformer").text(ex.problem, ex.trace, ex.plan)
         assert ex.row["text"] != src.example("test_dfs", i).row["text"]
-    m = transform_dataset(tiny_dataset, tmp_path / "b", ["dualformer:level=2"])
-    assert "text" not in mazebench.load(tmp_path / "b").table("test_dfs").column_names
-    assert m["transform"]["notes"] and m["recipe"]["splits"][1]["text"] is None
+    # Dualformer L2/L3-paper rows write their create clauses without costs (arXiv 2410.09918)
+    m = transform_dataset(tiny_dataset, tmp_path / "b", ["dualformer:level=mix,p2=0.5"])
+    assert not m["transform"]["notes"] and m["recipe"]["splits"][1]["text"] == "searchformer"
+    out = mazebench.load(tmp_path / "b")
+    costless = 0
+    for i in range(out.num_rows("test_dfs")):
+        ex = out.example("test_dfs", i)
+        costs = ex.row["trace_costs"]
+        costless += not costs
+        assert ex.row["text"] == example_text(ex.problem, ex.trace, ex.plan, "searchformer",
+                                              costs=costs)
+    assert 0 < costless < out.num_rows("test_dfs")
+    exported = tmp_path / "b.jsonl"
+    export_dataset(tmp_path / "b", exported, splits=["test_dfs"], dialect="beyond-semantics")
+    lines = [json.loads(x)["text"] for x in exported.read_text().splitlines()]
+    for i, line in enumerate(lines):
+        ex = out.example("test_dfs", i)
+        want = example_text(ex.problem, ex.trace, ex.plan, "beyond-semantics",
+                            costs=ex.row["trace_costs"])
+        assert line == want
 
 
 def test_same_seed_same_bytes_whatever_the_workers(tiny_dataset, tmp_path) -> None:  # noqa: F811

@@ -104,7 +104,7 @@ def _text_column(batch: TraceBatch, dialect: str, profile) -> pa.Array:
     unsolved = ~solvable & (profile.unsolvable_plan == "start-goal")
     buf, offsets = render("text", dialect, walls, batch.sg(), batch.off, batch.events[1:],
                           batch.plan_off, (batch.plan_x, batch.plan_y), unsolved,
-                          not profile.randomized)
+                          not profile.randomized, np.asarray(batch.costs))
     return to_string_array(buf, offsets).cast(pa.string())  # the builder's column type
 
 
@@ -283,7 +283,6 @@ def transform_dataset(
         data.shard_paths(name)  # raises on an unknown split
     _output_dir(dst, src)
     spec_text = chain_spec(steps)
-    drops_costs = any(s.op.name == "dualformer" for s in steps)
     recipe = json.loads(json.dumps(data.manifest["recipe"]))
     recipe["splits"] = [s for s in recipe["splits"] if s["name"] in names]
     split_info, summaries, notes, written = {}, {}, [], set()
@@ -297,8 +296,7 @@ def transform_dataset(
             written.update(columns)
             order = [c for c in schema.names if c not in PROVENANCE and c != "text"]
             text = spec.get("text") if "text" in schema.names else None
-            if text is not None and (drops_costs or text not in ("beyond-semantics",
-                                                                  "searchformer")):
+            if text is not None and text not in ("beyond-semantics", "searchformer"):
                 notes.append(f"split {name}: text column dropped (no writer for the new traces)")
                 spec["text"] = None
                 text = None

@@ -184,7 +184,7 @@ def _write(table: pa.Table, target: Path) -> int:
 def _shard_tables(reader, path: Path, dialect: str, specials: bool):
     from ..datasets.export import BATCH_ROWS, batch_arrays, prompt_completion
 
-    columns = sorted(set(_ROW_COLUMNS) | set(METRIC_COLUMNS))
+    columns = sorted(set(reader.columns()) | set(METRIC_COLUMNS))
     for batch in pq.ParquetFile(path).iter_batches(BATCH_ROWS, columns=columns):
         rows = batch_arrays(batch, reader.height, reader.width)
         prompt, completion = prompt_completion(reader, batch, rows, dialect)
