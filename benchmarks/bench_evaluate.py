@@ -92,6 +92,7 @@ def best_rate(fn, n: int, repeats: int) -> str:
 
 
 def throughput(root: Path, lines: int, repeats: int) -> list[tuple[str, str]]:
+    from mazebench.datasets.packed import unpack_plan, unpack_trace
     from mazebench.datasets.recipe import load_recipe
     from mazebench.evaluate import validate_batch, validate_texts
     from mazebench.evaluate.baseline import write_baseline
@@ -113,16 +114,12 @@ def throughput(root: Path, lines: int, repeats: int) -> list[tuple[str, str]]:
     problems = [ref.problems(rows[code == c]) for c in np.unique(code)]
     groups = [[t for t, k in zip(texts, code) if k == c] for c in np.unique(code)]
     n = len(texts)
-    tables = [(ref.dataset.table(s, ["trace_op", "trace_x", "trace_y", "trace_g", "trace_h",
-                                     "plan_x", "plan_y"])) for s in ref.split_names]
+    tables = [ref.dataset.table(s, ["trace", "plan"]) for s in ref.split_names]
 
     def arrays(t):
-        def parts(name):
-            col = t.column(name).combine_chunks()
-            return col.values.to_numpy(zero_copy_only=False), col.offsets.to_numpy()
-        ev = [parts(c) for c in ("trace_op", "trace_x", "trace_y", "trace_g", "trace_h")]
-        pl = [parts(c) for c in ("plan_x", "plan_y")]
-        return [e[0] for e in ev], ev[0][1], [p[0] for p in pl], pl[0][1]
+        eoff, *ev = unpack_trace(t.column("trace"))
+        poff, *pl = unpack_plan(t.column("plan"))
+        return ev, eoff, pl, poff
 
     arr = [arrays(t) for t in tables]
     split_problems = [ref.problems(np.arange(s.first, s.first + s.rows)) for s in ref.splits]

@@ -47,9 +47,8 @@ def _best(fn, repeats: int) -> float:
 
 
 def per_family(n: int, repeats: int) -> list[dict]:
-    import pyarrow.parquet as pq
-
     from mazebench.datasets.batch import generate_block
+    from mazebench.datasets.parquet_format import write_shard_file
     from mazebench.datasets.recipe import parse_recipe
     from mazebench.datasets.schema import block_hashes
     from mazebench.datasets.tasks import ScanTask, SplitJob, scan, shard_table
@@ -75,8 +74,8 @@ def per_family(n: int, repeats: int) -> list[dict]:
                             shard_table(job, block, hashes), repeats)
             table = shard_table(job, block, hashes)
             path = Path(tmp) / "t.parquet"
-            t_pq = _best(lambda table=table, path=path: pq.write_table(
-                table, path, compression="zstd", row_group_size=n), repeats)
+            t_pq = _best(lambda table=table, path=path: write_shard_file(
+                table, path, {}, fsync=False), repeats)
             spec = str(Path(tmp) / "spec.parquet")
             t_task = _best(lambda job=job, spec=spec: scan(ScanTask(job, 0, n, spec)), repeats)
             rows.append({
@@ -92,18 +91,33 @@ def per_family(n: int, repeats: int) -> list[dict]:
     return rows
 
 
-def default_mix(workers: int, scale: float) -> tuple[int, float]:
-    """Rows and seconds of ``mazebench generate --scale S --workers N`` (cache warm)."""
+def _default_recipe(tmp: str, codec: str) -> str:
+    """The shipped ``default`` suite with the packed columns' codec set to ``codec``."""
+    from mazebench.datasets.recipe import suites_dir
+
+    text = (suites_dir() / "default.toml").read_text()
+    path = Path(tmp) / f"default-{codec}.toml"
+    path.write_text(text.replace("[suite]\n", f'[suite]\ncompression = "{codec}"\n', 1))
+    return str(path)
+
+
+def default_mix(workers: int, scale: float, codec: str = "lz4") -> tuple[int, float, float]:
+    """Rows, seconds of ``mazebench generate --scale S --workers N`` (cache warm) and seconds
+    of the same command at scale 0.01 (start-up: interpreter, imports, numba cache loads)."""
     with tempfile.TemporaryDirectory() as tmp:
-        warm = [sys.executable, "-m", "mazebench.cli", "generate", "--scale", "0.01",
-                "--no-images", "-o", f"{tmp}/warm", "--workers", str(workers)]
-        subprocess.run(warm, check=True, stdout=subprocess.DEVNULL)
-        cmd = [sys.executable, "-m", "mazebench.cli", "generate", "--scale", str(scale),
-               "--no-images", "-o", f"{tmp}/d", "--workers", str(workers)]
-        t0 = time.perf_counter()
-        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
-        seconds = time.perf_counter() - t0
-    return round(3400 * scale), seconds
+        recipe = _default_recipe(tmp, codec)
+
+        def run(s: float, out: str) -> float:
+            cmd = [sys.executable, "-m", "mazebench.cli", "generate", recipe, "--scale", str(s),
+                   "--no-images", "-o", f"{tmp}/{out}", "--workers", str(workers)]
+            t0 = time.perf_counter()
+            subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+            return time.perf_counter() - t0
+
+        run(0.01, "warm")
+        startup = min(run(0.01, f"tiny{k}") for k in range(2))
+        seconds = run(scale, "d")
+    return round(3400 * scale), seconds, startup
 
 
 _MEMORY = textwrap.dedent("""
@@ -135,6 +149,8 @@ def main() -> None:
     parser.add_argument("--block", type=int, default=5000, help="examples per family block")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--memory", action="store_true", help="also measure peak RSS")
+    parser.add_argument("--codecs", default="lz4,none",
+                        help="compression of the packed columns for the default-mix runs")
     args = parser.parse_args()
 
     print(f"per family, 30x30, one process, {args.block} examples, best of {args.repeats} "
@@ -146,9 +162,12 @@ def main() -> None:
     for row in per_family(args.block, args.repeats):
         print("| " + " | ".join(
             row[k] if isinstance(row[k], str) else f"{row[k]:,.0f}" for k in head) + " |")
-    rows, seconds = default_mix(args.workers, args.scale)
-    print(f"\ndefault mix: {rows} examples with --workers {args.workers} in {seconds:.1f} s = "
-          f"{rows / seconds:,.0f} examples/s (whole command, maze + trace + Parquet + manifest)")
+    for codec in args.codecs.split(","):
+        rows, seconds, startup = default_mix(args.workers, args.scale, codec)
+        print(f"\ndefault mix, compression {codec}: {rows} examples with --workers "
+              f"{args.workers} in {seconds:.1f} s = {rows / seconds:,.0f} examples/s (whole "
+              f"command, maze + trace + Parquet + manifest); start-up {startup:.1f} s, "
+              f"{rows / max(seconds - startup, 1e-9):,.0f} examples/s after it")
     if args.memory:
         for count in (10**5, 10**6):
             rss, secs = peak_rss(count, args.workers)

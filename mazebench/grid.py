@@ -39,6 +39,73 @@ def bfs_distances(walls, sx, sy):
 
 
 @njit(cache=True)
+def label_components(walls, labels, queue):
+    """Label the 4-connected floor components: ``labels`` (flat, ``H*W`` int32) gets a component
+    id >= 0 per floor cell and -1 per wall; ``queue`` is ``H*W`` int64 scratch. Returns the
+    number of components."""
+    height, width = walls.shape
+    labels[:] = -1
+    count = 0
+    for start in range(height * width):
+        if labels[start] >= 0 or walls[start // width, start % width]:
+            continue
+        labels[start] = count
+        queue[0] = start
+        head, tail = 0, 1
+        while head < tail:
+            c = queue[head]
+            head += 1
+            x = c % width
+            y = c // width
+            for d in range(4):
+                nx = x + _DX[d]
+                ny = y + _DY[d]
+                if 0 <= nx < width and 0 <= ny < height and not walls[ny, nx]:
+                    n = ny * width + nx
+                    if labels[n] < 0:
+                        labels[n] = count
+                        queue[tail] = n
+                        tail += 1
+        count += 1
+    return count
+
+
+@njit(cache=True)
+def bfs_distance(walls, start, goal, dist, queue):
+    """Moves from flat cell ``start`` to ``goal`` (-1 if unreachable), stopping when the goal
+    is reached. ``dist`` (flat ``H*W`` int32, all -1 on entry) is left all -1 again; ``queue``
+    is ``H*W`` int64 scratch."""
+    height, width = walls.shape
+    if walls[start // width, start % width] or walls[goal // width, goal % width]:
+        return -1
+    dist[start] = 0
+    queue[0] = start
+    head, tail = 0, 1
+    found = 0 if start == goal else -1
+    while head < tail and found < 0:
+        c = queue[head]
+        head += 1
+        x = c % width
+        y = c // width
+        for d in range(4):
+            nx = x + _DX[d]
+            ny = y + _DY[d]
+            if 0 <= nx < width and 0 <= ny < height and not walls[ny, nx]:
+                n = ny * width + nx
+                if dist[n] < 0:
+                    dist[n] = dist[c] + 1
+                    if n == goal:
+                        found = dist[n]
+                        break
+                    queue[tail] = n
+                    tail += 1
+    for k in range(tail):
+        dist[queue[k]] = -1
+    dist[goal] = -1
+    return found
+
+
+@njit(cache=True)
 def shortest_path_length(walls, sx, sy, gx, gy):
     """Plan length in cells (start and goal included) of a shortest path; 0 if none."""
     d = bfs_distances(walls, sx, sy)[gy, gx]

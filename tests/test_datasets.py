@@ -123,15 +123,24 @@ def test_loads_without_mazebench(recipe_file, tmp_path):
     code = f"""
 import sys
 sys.modules['mazebench'] = None  # importing mazebench would fail
-import pandas as pd, pyarrow.parquet as pq
+import numpy as np, pandas as pd, pyarrow.parquet as pq
+TRACE = np.dtype([("op", "i1"), ("x", "<i2"), ("y", "<i2"), ("g", "<i4"), ("h", "<i4")])
+PLAN = np.dtype([("x", "<i2"), ("y", "<i2")])
 df = pd.read_parquet({str(tmp_path / 'd' / 'train')!r})
-assert len(df) == 130 and len(df.trace_x.iloc[0]) == df.n_events.iloc[0]
+assert len(df) == 130
+traces = df.trace.map(lambda b: np.frombuffer(b, TRACE))
+plans = df.plan.map(lambda b: np.frombuffer(b, PLAN))
+assert (traces.map(len) == df.n_events).all() and (plans.map(len) == df.plan_length).all()
+first = traces.iloc[0]
+assert set(first["op"]) <= {{0, 1}} and first["g"].min() >= 0
+assert (plans.iloc[0]["x"][0], plans.iloc[0]["y"][0]) == (df.start_x.iloc[0], df.start_y.iloc[0])
 t = pq.read_table({str(tmp_path / 'd' / 'test_free')!r})
 assert t.num_rows == 60
 try:
     import polars as pl
     d = pl.read_parquet({str(tmp_path / 'd' / 'train' / '*.parquet')!r})
     assert d.height == 130
+    assert len(np.frombuffer(d["trace"][0], TRACE)) == d["n_events"][0]
 except ImportError:
     pass
 print('ok')

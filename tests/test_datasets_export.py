@@ -108,21 +108,30 @@ def test_text_column_matches_dialects(dataset):
 
 def test_hf_folder(dataset, tmp_path):
     out = tmp_path / "hf"
-    result = CliRunner().invoke(main, ["export", str(dataset), "--format", "hf", "-o", str(out)])
+    result = CliRunner().invoke(main, ["export", str(dataset), "--format", "hf", "--no-specials",
+                                       "-o", str(out)])
     assert result.exit_code == 0, result.output
     card = (out / "README.md").read_text()
     assert card.startswith("---\nconfigs:\n") and "split: test_sf" in card
     table = pq.read_table(out / "data" / "train")
-    assert table.column_names == ["id", "prompt", "completion"]
+    assert table.column_names[:3] == ["id", "prompt", "completion"]
+    assert {"walls", "start_x", "goal_y", "plan_length"} <= set(table.column_names)
     texts = load(dataset).table("train", ["text"]).column(0).to_pylist()
-    joined = [p + " " + c for p, c in zip(table.column("prompt").to_pylist(),
-                                           table.column("completion").to_pylist())]
+    # TRL tokenizes prompt + completion: the completion carries the separating space
+    joined = [p + c for p, c in zip(table.column("prompt").to_pylist(),
+                                    table.column("completion").to_pylist())]
     assert joined == texts
     assert table.column("prompt").to_pylist()[0].startswith("query start ")
-    assert table.column("completion").to_pylist()[0].startswith("reasoning close ")
+    assert table.column("completion").to_pylist()[0].startswith(" reasoning close ")
     sf = pq.read_table(out / "data" / "test_sf")
     assert sf.column("prompt").to_pylist()[0].startswith("start ")
-    assert sf.column("completion").to_pylist()[0].startswith("create ")
+    assert sf.column("completion").to_pylist()[0].startswith(" create ")
+    specials = tmp_path / "hf-specials"
+    result = CliRunner().invoke(main, ["export", str(dataset), "--format", "hf", "--split",
+                                       "train", "-o", str(specials)])
+    assert result.exit_code == 0, result.output
+    first = pq.read_table(specials / "data" / "train").column("prompt").to_pylist()[0]
+    assert first.startswith("<|bos|> query start ")
 
 
 def test_hf_folder_loads_with_datasets_without_mazebench(dataset, tmp_path):
@@ -135,7 +144,8 @@ sys.modules['mazebench'] = None
 import datasets
 d = datasets.load_dataset({str(out)!r})
 assert sorted(d) == ['test_caves', 'test_compact', 'test_sf', 'train'], sorted(d)
-assert d['train'].num_rows == 30 and d['train'].column_names == ['id', 'prompt', 'completion']
+assert d['train'].num_rows == 30
+assert d['train'].column_names[:3] == ['id', 'prompt', 'completion']
 files = {{'train': {str(dataset / 'train' / '*.parquet')!r}}}
 p = datasets.load_dataset('parquet', data_files=files)
 assert p['train'].num_rows == 30

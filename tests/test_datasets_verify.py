@@ -6,6 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -14,6 +15,7 @@ from click.testing import CliRunner
 from mazebench.cli import main
 from mazebench.datasets.builder import build_dataset
 from mazebench.datasets.manifest import file_hash
+from mazebench.datasets.packed import PLAN_DTYPE, TRACE_DTYPE
 from mazebench.datasets.recipe import parse_recipe
 from mazebench.datasets.verify import verify_dataset
 
@@ -99,7 +101,9 @@ def test_changed_trace_is_caught_by_re_solving(data):
     path = data / "train" / "part-00002.parquet"
     table = pq.read_table(path)
     rows = table.to_pylist()
-    rows[3]["trace_g"][2] += 1
+    events = np.frombuffer(rows[3]["trace"], TRACE_DTYPE).copy()
+    events["g"][2] += 1
+    rows[3]["trace"] = events.tobytes()
     _rewrite(path, pa.Table.from_pylist(rows, schema=table.schema), data)
     assert verify_dataset(data, sample=0).ok  # checksums and hashes agree now
     report = verify_dataset(data, sample=None)
@@ -114,8 +118,7 @@ def test_changed_plan_of_randomised_profile(data):
     path = data / "test_random" / "part-00000.parquet"
     table = pq.read_table(path)
     rows = table.to_pylist()
-    rows[0]["plan_x"] = rows[0]["plan_x"][::-1]
-    rows[0]["plan_y"] = rows[0]["plan_y"][::-1]
+    rows[0]["plan"] = np.frombuffer(rows[0]["plan"], PLAN_DTYPE)[::-1].tobytes()
     _rewrite(path, pa.Table.from_pylist(rows, schema=table.schema), data)
     report = verify_dataset(data, sample=None)
     assert any("test_random-" in p and "plan differs" in p for p in report.problems), (
@@ -192,3 +195,39 @@ def test_changed_text_column(tmp_path):
         "ground truth: a/part-00000.parquet row 5 (a-5): text differs from the beyond-semantics "
         "text of a re-solve"
     ]
+
+
+@pytest.mark.parametrize("ops,splits", [
+    (["swap"], None), (["dualformer"], None), (["budget:tokens=900"], None),
+    (["extend:events=7", "anchors"], ["train", "test_obstacles"]),  # extend needs determinism
+])
+def test_transformed_dataset_verifies(pristine, tmp_path, ops, splits):
+    from mazebench.ops import transform_dataset
+
+    out = tmp_path / "t"
+    transform_dataset(pristine, out, ops, seed=5, splits=splits)
+    report = verify_dataset(out, sample=None)
+    assert report.ok, report.problems[:3]
+    assert report.resolved == report.rows > 0
+
+
+def test_transformed_dataset_tampering_is_caught(pristine, tmp_path):
+    from mazebench.ops import transform_dataset
+
+    out = tmp_path / "t"
+    transform_dataset(pristine, out, ["swap"], seed=5)
+    path = out / "train" / "part-00000.parquet"
+    table = pq.read_table(path)
+    rows = table.to_pylist()
+    rows[1]["source_trace_hash"] = rows[2]["source_trace_hash"]
+    events = np.frombuffer(rows[4]["trace"], TRACE_DTYPE)
+    rows[4]["trace"] = events[:-1].tobytes()  # n_events no longer matches the trace
+    _rewrite(path, pa.Table.from_pylist(rows, schema=table.schema), out)
+    problems = verify_dataset(out, sample=None).problems
+    assert len(problems) == 2, problems
+    assert "row 1 (train-" in problems[0] and "source_trace_hash is not the hash" in problems[0]
+    assert "row 4 (train-" in problems[1] and "metric n_events is" in problems[1]
+    drift = table.drop_columns(["swap_source"])
+    _rewrite(path, drift, out)
+    assert any("column 'swap_source' is missing" in p
+               for p in verify_dataset(out, sample=0).problems)

@@ -17,6 +17,7 @@ import mazebench
 from mazebench.cli import main
 from mazebench.datasets.builder import build_dataset
 from mazebench.datasets.load import example_from_row
+from mazebench.datasets.packed import TRACE_DTYPE
 from mazebench.datasets.recipe import load_recipe
 from mazebench.evaluate import ERROR_KINDS
 from mazebench.evaluate import parse as parse_completion
@@ -85,8 +86,7 @@ def _lines(path: Path) -> list[dict]:
 
 
 def _events(row: dict) -> list[tuple]:
-    return list(zip(row["trace_op"], row["trace_x"], row["trace_y"], row["trace_g"],
-                    row["trace_h"]))
+    return np.frombuffer(row["trace"], TRACE_DTYPE).tolist()
 
 
 def _parsed_events(text: str, dialect: str) -> list[tuple]:
@@ -231,7 +231,7 @@ def test_report_files_and_documented_keys(data, preds, tmp_path):
     assert lines["line"] == list(range(1, rep["overall"]["n"] + 1))
     assert set(lines["first_error"]) <= set(ERROR_KINDS) and lines["plan_valid"] == [True] * 64
     gt = _rows(data)
-    assert lines["gt_events"] == [len(gt[i]["trace_op"]) for i in lines["id"]]
+    assert lines["gt_events"] == [len(gt[i]["trace"]) // TRACE_DTYPE.itemsize for i in lines["id"]]
     md = (tmp_path / "rep" / "report.md").read_text()
     assert "## Summary" in md and "| overall |" in md and "scatter_train.png" in md
 

@@ -14,6 +14,8 @@ from click.testing import CliRunner
 import mazebench
 from mazebench.cli import main
 from mazebench.conventions.dialects import get_dialect
+from mazebench.datasets.export import export_dataset
+from mazebench.datasets.packed import TRACE_DTYPE
 from mazebench.ops import (
     apply_steps,
     batch_from_table,
@@ -23,6 +25,7 @@ from mazebench.ops import (
     transform_dataset,
 )
 from mazebench.ops.chain import chain_columns, chain_spec
+from mazebench.ops.text import example_text
 from mazebench.search.profiles import get_profile
 
 from .test_ops_common import tiny_dataset  # noqa: F401 - a fixture
@@ -61,9 +64,9 @@ def test_cli_transform_writes_a_loadable_dataset(tiny_dataset, tmp_path) -> None
             ["text"] if "text" in a.column_names else [])
         assert [(c, b.schema.field(c).type) for c in a.column_names] == [
             (c, a.schema.field(c).type) for c in a.column_names]
-        for name in ("id", "walls", "plan_x", "problem_hash"):
+        for name in ("id", "walls", "plan", "problem_hash"):
             assert b.column(name).equals(a.column(name))
-        lengths = pa.compute.list_value_length(b.column("trace_op")).to_numpy()
+        lengths = pa.compute.binary_length(b.column("trace")).to_numpy() // TRACE_DTYPE.itemsize
         assert np.array_equal(lengths, b.column("n_events").to_numpy())
         assert set(b.column("ops").to_pylist()) == {tr["spec"]}
         assert np.array_equal(b.column("source_n_events").to_numpy(),
@@ -79,7 +82,7 @@ def test_cli_transform_writes_a_loadable_dataset(tiny_dataset, tmp_path) -> None
     assert ex.problem == src.example("train", 3).problem
 
 
-def test_text_column_is_rewritten_or_dropped(tiny_dataset, tmp_path) -> None:  # noqa: F811
+def test_text_column_is_rewritten(tiny_dataset, tmp_path) -> None:  # noqa: F811
     src = mazebench.load(tiny_dataset)
     transform_dataset(tiny_dataset, tmp_path / "a", ["reverse"], splits=["test_dfs"])
     out = mazebench.load(tmp_path / "a")
@@ -88,9 +91,26 @@ def test_text_column_is_rewritten_or_dropped(tiny_dataset, tmp_path) -> None:  #
         ex = out.example("test_dfs", i)
         assert ex.row["text"] == get_dialect("searchformer").text(ex.problem, ex.trace, ex.plan)
         assert ex.row["text"] != src.example("test_dfs", i).row["text"]
-    m = transform_dataset(tiny_dataset, tmp_path / "b", ["dualformer:level=2"])
-    assert "text" not in mazebench.load(tmp_path / "b").table("test_dfs").column_names
-    assert m["transform"]["notes"] and m["recipe"]["splits"][1]["text"] is None
+    # Dualformer L2/L3-paper rows write their create clauses without costs (arXiv 2410.09918)
+    m = transform_dataset(tiny_dataset, tmp_path / "b", ["dualformer:level=mix,p2=0.5"])
+    assert not m["transform"]["notes"] and m["recipe"]["splits"][1]["text"] == "searchformer"
+    out = mazebench.load(tmp_path / "b")
+    costless = 0
+    for i in range(out.num_rows("test_dfs")):
+        ex = out.example("test_dfs", i)
+        costs = ex.row["trace_costs"]
+        costless += not costs
+        assert ex.row["text"] == example_text(ex.problem, ex.trace, ex.plan, "searchformer",
+                                              costs=costs)
+    assert 0 < costless < out.num_rows("test_dfs")
+    exported = tmp_path / "b.jsonl"
+    export_dataset(tmp_path / "b", exported, splits=["test_dfs"], dialect="beyond-semantics")
+    lines = [json.loads(x)["text"] for x in exported.read_text().splitlines()]
+    for i, line in enumerate(lines):
+        ex = out.example("test_dfs", i)
+        want = example_text(ex.problem, ex.trace, ex.plan, "beyond-semantics",
+                            costs=ex.row["trace_costs"])
+        assert line == want
 
 
 def test_same_seed_same_bytes_whatever_the_workers(tiny_dataset, tmp_path) -> None:  # noqa: F811
@@ -132,7 +152,7 @@ def test_transform_of_a_transform_keeps_the_original_hash(
                                                               tmp_path / "b"))
     assert b.column("source_trace_hash").equals(a.column("source_trace_hash"))
     assert b.column("source_n_events").equals(src.column("n_events").cast(pa.int32()))
-    assert b.column("trace_x").equals(src.column("trace_x"))  # extend then cut-tail: identity
+    assert b.column("trace").equals(src.column("trace"))  # extend then cut-tail: identity
     assert b.column("ops")[0].as_py() == (a.column("ops")[0].as_py() + "|"
                                           "cut-tail:at=goal-closed,seed=1")
     manifest = json.loads((tmp_path / "b" / "manifest.json").read_text())

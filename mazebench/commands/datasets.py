@@ -15,29 +15,35 @@ import click
 @click.option("--dialect", default=None,
               help="beyond-semantics, searchformer or compact (default: each split's profile).")
 @click.option("--split", "splits", multiple=True, help="Export only this split (repeatable).")
+@click.option("--no-specials", is_flag=True,
+              help="hf: leave the upstream bos/eos tokens out of prompt and completion.")
 @click.option("-o", "--output", required=True, type=click.Path(),
               help="Output folder (or a .jsonl file when one split is exported as jsonl).")
 def export(directory: str, fmt: str, dialect: str | None, splits: tuple[str, ...],
-           output: str) -> None:
+           no_specials: bool, output: str) -> None:
     """Export a dataset in the upstream text formats, or as a Hugging Face folder.
 
     jsonl + beyond-semantics writes {"text": "..."} lines byte for byte as the Beyond Semantics
     generator does (arXiv 2505.13775); jsonl + searchformer writes lines with the Searchformer
-    keys width, height, start, goal, walls, deterministic, prompt, reasoning, plan; hf writes
-    data/<split>/part-*.parquet with id, prompt and completion columns and a README.md that
-    declares the splits for datasets.load_dataset.
+    keys width, height, start, goal, walls, deterministic, prompt, reasoning, plan; hf writes a
+    folder TRL's SFTTrainer/GRPOTrainer take unchanged: config default (id, prompt, completion
+    and the problem columns mazebench.training.rewards reads), config messages (the
+    conversational form), a README.md declaring splits and features for datasets.load_dataset,
+    and the matching tokenizer in OUT/tokenizer when all splits share a grid size and dialect.
 
     \b
     Example:
       mazebench export data/bs --format jsonl --dialect beyond-semantics -o data/bs-jsonl
       mazebench export data/bs --split train --format jsonl -o train.jsonl
       mazebench export data/bs --format hf -o data/bs-hf
+      python -c "import datasets; print(datasets.load_dataset('data/bs-hf'))"
     """
     from ..datasets.export import export_dataset
 
     t0 = time.perf_counter()
     results = export_dataset(directory, output, format=fmt, dialect=dialect,
-                             splits=list(splits) or None, progress=sys.stderr.isatty())
+                             splits=list(splits) or None, progress=sys.stderr.isatty(),
+                             specials=not no_specials)
     seconds = time.perf_counter() - t0
     rows = sum(r.rows for r in results)
     size = sum(r.bytes for r in results)

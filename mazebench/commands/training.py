@@ -1,4 +1,5 @@
-"""Training commands: ``tokenizer``, ``export-hf``, ``negatives`` and ``stream``."""
+"""Training commands: ``tokenizer``, ``negatives`` and ``stream`` (the Hugging Face export is
+``mazebench export --format hf``)."""
 
 from __future__ import annotations
 
@@ -74,41 +75,6 @@ def tokenizer(directory: str | None, dialect: str | None, size: str | None, spli
             if context:
                 line += f"{s['over_context']:>10.2%}"
             click.echo(line)
-
-
-@click.command("export-hf")
-@click.argument("directory", type=click.Path(exists=True, file_okay=False))
-@click.option("--dialect", default=None,
-              help="beyond-semantics, searchformer or compact (default: each split's profile).")
-@click.option("--split", "splits", multiple=True, help="Export only this split (repeatable).")
-@click.option("--no-specials", is_flag=True, help="Leave bos/eos out of prompt and completion.")
-@click.option("-o", "--output", required=True, type=click.Path(file_okay=False),
-              help="Output folder.")
-def export_hf_cmd(directory: str, dialect: str | None, splits: tuple[str, ...],
-                  no_specials: bool, output: str) -> None:
-    """Export a dataset as a Hugging Face folder for TRL (configs default and messages).
-
-    Config default holds prompt/completion strings (SFTTrainer prompt-completion format,
-    GRPOTrainer prompts), config messages the conversational form; both carry the problem
-    columns that mazebench.training.rewards reads. Features are declared in README.md and the
-    matching tokenizer goes to OUT/tokenizer when all splits share a grid size and dialect.
-
-    \b
-    Example:
-      mazebench export-hf mazebench-data -o data-hf
-      python -c "import datasets; print(datasets.load_dataset('data-hf'))"
-    """
-    from ..training.hf import export_hf
-
-    t0 = time.perf_counter()
-    results = export_hf(directory, output, dialect, splits=list(splits) or None,
-                        specials=not no_specials, progress=sys.stderr.isatty())
-    rows = sum(r.rows for r in results)
-    seconds = max(time.perf_counter() - t0, 1e-9)
-    click.echo(f"exported {rows} rows of {len(results)} splits -> {output} "
-               f"({sum(r.bytes for r in results) / 1e6:.1f} MB, {rows / seconds:.0f} rows/s)")
-    for r in results:
-        click.echo(f"  {r.split:<28}{r.rows:>9} rows  {r.path}")
 
 
 @click.command("negatives")
@@ -231,4 +197,4 @@ def stream(family: str, recipe: str | None, size: str, profile: str | None, seed
                f"({done / seconds:.0f} rows/s)", err=True)
 
 
-COMMANDS = [tokenizer, export_hf_cmd, negatives, stream]
+COMMANDS = [tokenizer, negatives, stream]

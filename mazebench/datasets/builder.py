@@ -147,7 +147,7 @@ class _SplitBuilder:
         for stale in [*self.split_dir.glob(".*.tmp-*"), *self.split_dir.glob(".spec-*")]:
             stale.unlink()  # left by a killed run
         self.job = SplitJob(split, split_key(recipe, split), recipe.fingerprint(),
-                            str(self.split_dir))
+                            str(self.split_dir), recipe.compression)
         self.job_seed = recipe.seed
         self.per_shard = rows_per_shard(recipe, split)
         edges = quota = None

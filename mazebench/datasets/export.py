@@ -9,11 +9,10 @@
     (arXiv 2402.14083);
   - ``compact``: ``{"prompt", "reasoning", "plan"}`` lines in mazebench's compact dialect.
 
-* ``hf`` - a folder that ``datasets.load_dataset(FOLDER)`` loads: ``data/<split>/part-*.parquet``
-  with the string columns ``id``, ``prompt`` and ``completion`` (what the model reads and what it
-  must write, see :mod:`mazebench.datasets.text`), and a ``README.md`` dataset card whose YAML
-  header declares every split (Hugging Face split names allow ``[A-Za-z0-9_.]``: ``-`` becomes
-  ``_``). This is the plain prompt-completion layout of TRL's ``SFTTrainer``.
+* ``hf`` - a Hugging Face folder that TRL's trainers take unchanged, written by
+  :func:`mazebench.training.hf.export_hf`: configs ``default`` (``prompt``/``completion``) and
+  ``messages``, the problem columns reward functions read, a dataset card declaring splits and
+  features, and the matching tokenizer.
 
 The dialect defaults to each split's profile dialect. Rows stream shard by shard (flat memory)
 and become text in numba (:mod:`mazebench.datasets.text`).
@@ -22,7 +21,6 @@ and become text in numba (:mod:`mazebench.datasets.text`).
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -35,13 +33,14 @@ import pyarrow.parquet as pq
 from ..atomic import write_chunks
 from ..search.profiles import get_profile
 from .load import Dataset, example_from_row
+from .packed import unpack_plan, unpack_trace
 from .text import NATIVE_DIALECTS, render, to_string_array
 
 FORMATS = ("jsonl", "hf")
 BATCH_ROWS = 4096
 _ROW_COLUMNS = [
     "id", "height", "width", "walls", "start_x", "start_y", "goal_x", "goal_y", "solvable",
-    "trace_op", "trace_x", "trace_y", "trace_g", "trace_h", "plan_x", "plan_y",
+    "trace", "plan",
 ]
 
 
@@ -65,14 +64,11 @@ class RowArrays:
     pl_off: np.ndarray
     pl: tuple
     solvable: np.ndarray
-
-
-def _list_parts(column: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    return column.offsets.to_numpy().astype(np.int64), column.values.to_numpy(zero_copy_only=False)
+    costs: np.ndarray | None = None  # False: create clauses without costs (Dualformer L2/L3)
 
 
 def batch_arrays(batch: pa.RecordBatch, height: int, width: int) -> RowArrays:
-    """Unpack a record batch (walls bits, list columns) into flat numpy arrays."""
+    """Unpack a record batch (walls bits, packed trace and plan) into flat numpy arrays."""
     n = batch.num_rows
     walls_col = batch.column("walls")
     nbytes = (height * width + 7) // 8
@@ -87,13 +83,14 @@ def batch_arrays(batch: pa.RecordBatch, height: int, width: int) -> RowArrays:
         [batch.column(c).to_numpy().astype(np.int64)
          for c in ("start_x", "start_y", "goal_x", "goal_y")], axis=1,
     )
-    ev_off, op = _list_parts(batch.column("trace_op"))
-    ev = (op, *(_list_parts(batch.column(c))[1] for c in ("trace_x", "trace_y", "trace_g",
-                                                            "trace_h")))
-    pl_off, px = _list_parts(batch.column("plan_x"))
-    py = _list_parts(batch.column("plan_y"))[1]
+    ev_off, *ev = unpack_trace(batch.column("trace"))
+    pl_off, px, py = unpack_plan(batch.column("plan"))
     solvable = batch.column("solvable").to_numpy(zero_copy_only=False).astype(np.bool_)
-    return RowArrays(batch.column("id"), walls, sg, ev_off, ev, pl_off, (px, py), solvable)
+    costs = None
+    if "trace_costs" in batch.schema.names:
+        costs = batch.column("trace_costs").to_numpy(zero_copy_only=False).astype(np.bool_)
+    return RowArrays(batch.column("id"), walls, sg, ev_off, tuple(ev), pl_off, (px, py), solvable,
+                     costs)
 
 
 class SplitReader:
@@ -106,8 +103,14 @@ class SplitReader:
         self.profile = get_profile(spec["profile"])
         self.rows = data.num_rows(split)
 
+    def columns(self) -> list[str]:
+        """The columns the writers read (``trace_costs`` when the dataset has it)."""
+        paths = self.data.shard_paths(self.split)
+        names = pq.read_schema(paths[0]).names if paths else []
+        return _ROW_COLUMNS + (["trace_costs"] if "trace_costs" in names else [])
+
     def batches(self) -> Iterator[tuple[pa.RecordBatch, RowArrays]]:
-        for batch in self.data.iter_batches(self.split, BATCH_ROWS, columns=_ROW_COLUMNS):
+        for batch in self.data.iter_batches(self.split, BATCH_ROWS, columns=self.columns()):
             yield batch, batch_arrays(batch, self.height, self.width)
 
     def unsolved_plan(self, rows: RowArrays) -> np.ndarray:
@@ -116,7 +119,7 @@ class SplitReader:
 
 def _render(reader: SplitReader, rows: RowArrays, layout: str, dialect: str):
     return render(layout, dialect, rows.walls, rows.sg, rows.ev_off, rows.ev, rows.pl_off,
-                  rows.pl, reader.unsolved_plan(rows), not reader.profile.randomized)
+                  rows.pl, reader.unsolved_plan(rows), not reader.profile.randomized, rows.costs)
 
 
 def _python_parts(reader: SplitReader, batch: pa.RecordBatch, dialect: str) -> list[dict]:
@@ -125,6 +128,9 @@ def _python_parts(reader: SplitReader, batch: pa.RecordBatch, dialect: str) -> l
     from ..search.solve import Plan
 
     writer = get_dialect(dialect)
+    if "trace_costs" in batch.schema.names and not all(batch.column("trace_costs").to_pylist()):
+        raise ValueError(f"rows without cost tokens (Dualformer L2/L3) have no {dialect!r} "
+                         "writer; export them as beyond-semantics or searchformer")
     out = []
     for row in batch.to_pylist():
         ex = example_from_row(row)
@@ -167,54 +173,6 @@ def hf_split_name(split: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.]", "_", split)
 
 
-HF_SCHEMA = pa.schema([("id", pa.string()), ("prompt", pa.string()), ("completion", pa.string())])
-
-
-def _hf_split(reader: SplitReader, folder: Path, dialect: str) -> tuple[int, int]:
-    folder.mkdir(parents=True, exist_ok=True)
-    for old in folder.glob("*.parquet"):
-        old.unlink()
-    total = 0
-    for number, path in enumerate(reader.data.shard_paths(reader.split)):
-        tables = []
-        for batch in pq.ParquetFile(path).iter_batches(BATCH_ROWS, columns=_ROW_COLUMNS):
-            rows = batch_arrays(batch, reader.height, reader.width)
-            prompt, completion = prompt_completion(reader, batch, rows, dialect)
-            tables.append(pa.Table.from_arrays([rows.ids, prompt, completion], schema=HF_SCHEMA))
-        table = pa.concat_tables(tables) if tables else HF_SCHEMA.empty_table()
-        target = folder / f"part-{number:05d}.parquet"
-        tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
-        pq.write_table(table, tmp, compression="zstd")
-        os.replace(tmp, target)
-        total += target.stat().st_size
-    return reader.rows, total
-
-
-def _hf_card(data: Dataset, names: list[str], dialect_of: dict[str, str]) -> str:
-    recipe = data.manifest["recipe"]
-    lines = ["---", "configs:", "- config_name: default", "  data_files:"]
-    for name in names:
-        hf = hf_split_name(name)
-        lines += [f"  - split: {hf}", f"    path: data/{hf}/*.parquet"]
-    lines += [
-        "---",
-        "",
-        f"# {recipe['name']} (mazebench, prompt-completion export)",
-        "",
-        recipe.get("description") or "Grid mazes with ground-truth A* search traces.",
-        "",
-        "Columns: `id` (row id in the source dataset), `prompt` (the maze: start, goal, walls), "
-        "`completion` (the ground-truth search trace and plan the model must write).",
-        "Load with `datasets.load_dataset(\"<this folder>\")`; every split is declared above.",
-        "",
-        "| split | rows | dialect |",
-        "|---|---|---|",
-    ]
-    for name in names:
-        lines.append(f"| {hf_split_name(name)} | {data.num_rows(name)} | {dialect_of[name]} |")
-    return "\n".join(lines) + "\n"
-
-
 def export_dataset(
     path: str | Path,
     out: str | Path,
@@ -223,39 +181,36 @@ def export_dataset(
     dialect: str | None = None,
     splits: list[str] | None = None,
     progress: bool = False,
+    specials: bool = True,
 ) -> list[ExportResult]:
-    """Export splits of the dataset at ``path`` to ``out`` (see module doc)."""
+    """Export splits of the dataset at ``path`` to ``out`` (see module doc); ``specials``:
+    the ``hf`` texts carry the upstream bos/eos tokens."""
     from ..conventions.dialects import get_dialect
 
     if format not in FORMATS:
         raise ValueError(f"unknown export format {format!r} (allowed: {', '.join(FORMATS)})")
     if dialect is not None:
         get_dialect(dialect)
+    if format == "hf":
+        from ..training.hf import export_hf
+
+        return [ExportResult(r.split, r.rows, r.bytes, r.path)
+                for r in export_hf(path, out, dialect, splits=splits, specials=specials,
+                                   progress=progress)]
     data = Dataset(path)
     names = list(splits) if splits else data.splits
     for name in names:
         data.shard_paths(name)  # validates the name
     out = Path(out)
-    single_file = format == "jsonl" and len(names) == 1 and out.suffix == ".jsonl"
+    single_file = len(names) == 1 and out.suffix == ".jsonl"
     results = []
-    dialect_of = {}
     bar = _bar(sum(data.num_rows(n) for n in names), progress)
     for name in names:
         reader = SplitReader(data, name)
         use = dialect or reader.profile.dialect
-        dialect_of[name] = use
-        if format == "jsonl":
-            target = out if single_file else out / f"{name}.jsonl"
-            size = write_chunks(target, _progress(jsonl_chunks(reader, use), bar, reader))
-            results.append(ExportResult(name, reader.rows, size, str(target)))
-        else:
-            folder = out / "data" / hf_split_name(name)
-            rows, size = _hf_split(reader, folder, use)
-            if bar is not None:
-                bar.update(rows)
-            results.append(ExportResult(name, rows, size, str(folder)))
-    if format == "hf":
-        (out / "README.md").write_text(_hf_card(data, names, dialect_of))
+        target = out if single_file else out / f"{name}.jsonl"
+        size = write_chunks(target, _progress(jsonl_chunks(reader, use), bar, reader))
+        results.append(ExportResult(name, reader.rows, size, str(target)))
     if bar is not None:
         bar.close()
     return results

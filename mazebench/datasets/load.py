@@ -6,10 +6,12 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..problem import Problem, unpack_walls
+from .packed import PLAN_DTYPE, TRACE_DTYPE, TRACE_FIELDS
 
 
 @dataclass(frozen=True)
@@ -84,10 +86,10 @@ def example_from_row(row: dict) -> Example:
 
     walls = unpack_walls(row["walls"], int(row["height"]), int(row["width"]))
     problem = Problem(walls, (row["start_x"], row["start_y"]), (row["goal_x"], row["goal_y"]))
-    trace = Trace.from_arrays(
-        row["trace_op"], row["trace_x"], row["trace_y"], row["trace_g"], row["trace_h"]
-    )
-    plan = Plan.from_arrays(row["plan_x"], row["plan_y"])
+    events = np.frombuffer(row["trace"] or b"", TRACE_DTYPE)
+    cells = np.frombuffer(row["plan"] or b"", PLAN_DTYPE)
+    trace = Trace.from_arrays(*(np.ascontiguousarray(events[f]) for f in TRACE_FIELDS))
+    plan = Plan.from_arrays(np.ascontiguousarray(cells["x"]), np.ascontiguousarray(cells["y"]))
     return Example(row["id"], problem, trace, plan, bool(row["solvable"]), row)
 
 

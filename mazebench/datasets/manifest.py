@@ -188,5 +188,16 @@ def write_card(out: Path, manifest: dict, *, images: bool = True) -> None:
         "`polars.read_parquet(\"<dir>/<split>/*.parquet\")` or "
         "`datasets.load_dataset(\"parquet\", data_files={\"train\": \"<dir>/train/*.parquet\"})`.",
         "",
+        "The `trace` and `plan` columns hold one binary value per row, records back to back "
+        "(little-endian, packed); numpy reads them:",
+        "",
+        "```python",
+        "import numpy as np",
+        'TRACE = np.dtype([("op", "i1"), ("x", "<i2"), ("y", "<i2"), ("g", "<i4"), ("h", "<i4")])',
+        'PLAN = np.dtype([("x", "<i2"), ("y", "<i2")])',
+        "trace = np.frombuffer(row[\"trace\"], TRACE)   # op: 0 create, 1 close",
+        "plan = np.frombuffer(row[\"plan\"], PLAN)",
+        "```",
+        "",
     ]
     (out / "README.md").write_text("\n".join(lines))

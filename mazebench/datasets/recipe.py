@@ -9,6 +9,7 @@ A recipe is a TOML file (or the equivalent dict)::
     width = 30
     profile = "beyond-semantics"
     shard_size = 5000
+    compression = "lz4"   # packed trace/plan columns: lz4 (default), zstd or none
 
     [splits.train]
     family = "wilson"
@@ -66,8 +67,10 @@ except ImportError:  # Python 3.10
 
 from ..mazes.api import MazeSpec
 from ..search.profiles import Profile, get_profile
+from .parquet_format import CODECS
 
-SUITE_KEYS = {"name", "seed", "height", "width", "profile", "shard_size", "text", "description"}
+SUITE_KEYS = {"name", "seed", "height", "width", "profile", "shard_size", "text", "description",
+              "compression"}
 SPLIT_KEYS = {
     "family",
     "count",
@@ -168,12 +171,14 @@ class Recipe:
     shard_size: int
     splits: tuple[SplitSpec, ...] = field(default_factory=tuple)
     description: str = ""
+    compression: str = "lz4"  # codec of the packed trace/plan columns
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "name": self.name,
             "seed": self.seed,
             "shard_size": self.shard_size,
+            "compression": self.compression,
             "description": self.description,
             "splits": [s.to_dict() for s in self.splits],
         }
@@ -189,7 +194,7 @@ class Recipe:
         splits = tuple(
             replace(s, count=max(1, round(s.count * factor))) for s in self.splits
         )
-        return Recipe(self.name, self.seed, self.shard_size, splits, self.description)
+        return replace(self, splits=splits)
 
 
 def _int(where: str, key: str, value: Any, low: int, high: int) -> int:
@@ -234,7 +239,11 @@ def parse_recipe(data: dict[str, Any], *, source: str = "recipe") -> Recipe:
             raise ValueError(f"{source}: split {split_name!r} is declared twice")
         seen.add(split_name)
         splits.append(_parse_split(split_name, spec, suite, source))
-    return Recipe(name, seed, shard, tuple(splits), str(suite.get("description", "")))
+    codec = suite.get("compression", "lz4")
+    if codec not in CODECS:
+        raise ValueError(f"{source} [suite]: compression = {codec!r} (allowed: "
+                         f"{', '.join(CODECS)})")
+    return Recipe(name, seed, shard, tuple(splits), str(suite.get("description", "")), codec)
 
 
 def _parse_split(split_name: str, spec: Any, suite: dict, source: str) -> SplitSpec:
@@ -444,7 +453,7 @@ def parse_recipe_dict(data: dict[str, Any]) -> Recipe:
                 )
             )
         return Recipe(data["name"], int(data["seed"]), int(data["shard_size"]), tuple(splits),
-                      data.get("description", ""))
+                      data.get("description", ""), data.get("compression", "lz4"))
     except (KeyError, TypeError) as exc:
         raise ValueError(f"manifest recipe is malformed ({exc})") from None
 

@@ -19,10 +19,11 @@ walls               binary               row-major walls, ``numpy.packbits`` (bi
 n_walls             int32                wall cells
 start_x ... goal_y  int16                start and goal
 solvable            bool                 the goal is reachable
-trace_op            list<int8>           0 = create, 1 = close
-trace_x, trace_y    list<int16>          event cells
-trace_g, trace_h    list<int32>          event costs
-plan_x, plan_y      list<int16>          plan cells, start..goal (empty if unsolvable)
+trace               binary               the events, 13-byte records ``op`` int8 (0 = create,
+                                         1 = close), ``x``, ``y`` int16, ``g``, ``h`` int32,
+                                         little-endian, packed (:mod:`.packed`)
+plan                binary               plan cells start..goal, 4-byte records ``x``, ``y``
+                                         int16 (empty if unsolvable)
 <metrics>           int32                see :mod:`mazebench.search.metrics`
 ==================  ===================  ====================================================
 """
@@ -38,16 +39,9 @@ import pyarrow as pa
 
 from ..search.metrics import METRIC_NAMES
 from .batch import Block
+from .packed import PLAN_DTYPE, TRACE_DTYPE, pack_plan, pack_trace
 
-LIST_COLUMNS = {
-    "trace_op": pa.int8(),
-    "trace_x": pa.int16(),
-    "trace_y": pa.int16(),
-    "trace_g": pa.int32(),
-    "trace_h": pa.int32(),
-    "plan_x": pa.int16(),
-    "plan_y": pa.int16(),
-}
+PACKED_COLUMNS = {"trace": TRACE_DTYPE, "plan": PLAN_DTYPE}
 
 SCHEMA = pa.schema(
     [
@@ -68,7 +62,8 @@ SCHEMA = pa.schema(
         ("goal_x", pa.int16()),
         ("goal_y", pa.int16()),
         ("solvable", pa.bool_()),
-        *[(name, pa.list_(t)) for name, t in LIST_COLUMNS.items()],
+        ("trace", pa.binary()),
+        ("plan", pa.binary()),
         *[(name, pa.int32()) for name in METRIC_NAMES],
     ]
 )
@@ -103,12 +98,6 @@ def block_hashes(block: Block) -> tuple[list, list[str], list[str], list[bytes],
     problems = [d.hex() for d in prob_digests]
     layouts = [d.hex() for d in lay_digests]
     return walls_bytes, problems, layouts, prob_digests, lay_digests
-
-
-def _list_column(offsets: np.ndarray, values: np.ndarray, typ: pa.DataType) -> pa.Array:
-    return pa.ListArray.from_arrays(
-        pa.array(offsets.astype(np.int32)), pa.array(values, type=typ)
-    )
 
 
 def block_table(
@@ -149,19 +138,10 @@ def block_table(
         "solvable": pa.array(block.status[keep] == 1),
     }
     full = n == n_all
-    ev_src = {
-        "trace_op": block.ev_op,
-        "trace_x": block.ev_x,
-        "trace_y": block.ev_y,
-        "trace_g": block.ev_g,
-        "trace_h": block.ev_h,
-    }
-    for name, values in ev_src.items():
-        col = _list_column(block.ev_off, values, LIST_COLUMNS[name])
-        columns[name] = col if full else col.take(pa.array(keep))
-    for name, values in (("plan_x", block.pl_x), ("plan_y", block.pl_y)):
-        col = _list_column(block.pl_off, values, LIST_COLUMNS[name])
-        columns[name] = col if full else col.take(pa.array(keep))
+    trace = pack_trace(block.ev_off, block.ev_op, block.ev_x, block.ev_y, block.ev_g, block.ev_h)
+    plan = pack_plan(block.pl_off, block.pl_x, block.pl_y)
+    columns["trace"] = trace if full else trace.take(pa.array(keep))
+    columns["plan"] = plan if full else plan.take(pa.array(keep))
     metrics = block.metrics[keep]
     for j, name in enumerate(METRIC_NAMES):
         columns[name] = pa.array(metrics[:, j].astype(np.int32))

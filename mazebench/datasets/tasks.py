@@ -13,17 +13,16 @@ identical files, and the builder's output never depends on which path, engine or
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from ..search.metrics import METRIC_NAMES
 from .batch import Block, generate_block
 from .dedupe import digest_keys
+from .parquet_format import write_shard_file
 from .recipe import SplitSpec
 from .schema import block_hashes, block_table
 
@@ -41,6 +40,7 @@ class SplitJob:
     key: int
     fingerprint: str
     split_dir: str
+    codec: str = "lz4"  # packed columns' Parquet codec
 
 
 @dataclass(frozen=True)
@@ -102,16 +102,7 @@ def write_table(path: Path, table: pa.Table, job: SplitJob, next_candidate: int,
         META_SPLIT: job.split.name.encode(),
         **(extra or {}),
     }
-    table = table.replace_schema_metadata({**(table.schema.metadata or {}), **meta})
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    statistics = [c for c in table.column_names if not c.startswith(("trace_", "plan_"))]
-    pq.write_table(
-        table, tmp, compression="zstd", row_group_size=max(1, len(table)),
-        write_statistics=statistics,
-    )
-    with open(tmp, "rb+") as fh:
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    write_shard_file(table, path, meta, codec=job.codec)
 
 
 def scan(task: ScanTask) -> ScanResult:

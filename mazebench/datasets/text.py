@@ -291,12 +291,61 @@ def _tables(height: int, width: int) -> tuple:
     return _TABLES[key]
 
 
+@njit(cache=True)
+def _strip_costs(buf, offsets, costs, out, out_offsets):
+    """Copy rows, dropping the two cost tokens after every ``create X Y`` of rows whose
+    ``costs`` is False (Dualformer L2/L3-paper, arXiv 2410.09918); returns the new length."""
+    pos = 0
+    out_offsets[0] = 0
+    n = offsets.shape[0] - 1
+    for i in range(n):
+        a, b = offsets[i], offsets[i + 1]
+        k = a
+        while k < b:
+            out[pos] = buf[k]
+            pos += 1
+            k += 1
+            if costs[i] or k + 7 > b or buf[k - 1] != 32 or buf[k] != 99:  # " c"
+                continue
+            if not (buf[k + 1] == 114 and buf[k + 2] == 101 and buf[k + 3] == 97  # "reate "
+                    and buf[k + 4] == 116 and buf[k + 5] == 101 and buf[k + 6] == 32):
+                continue
+            spaces = 0  # copy "create X Y", then skip " c<g> c<h>"
+            while k < b:
+                if buf[k] == 32:
+                    spaces += 1
+                    if spaces == 3:
+                        break
+                out[pos] = buf[k]
+                pos += 1
+                k += 1
+            for _ in range(2):
+                if k + 1 < b and buf[k] == 32 and buf[k + 1] == 99:
+                    k += 2
+                    while k < b and buf[k] != 32 and buf[k] != 34:  # to the next space or quote
+                        k += 1
+        out_offsets[i + 1] = pos
+    return pos
+
+
+def strip_costs(buf: np.ndarray, offsets: np.ndarray, costs: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of ``(buf, offsets)`` with create clauses written without costs where ``costs``
+    is False."""
+    out = np.empty(buf.shape[0] + 1, dtype=np.uint8)
+    out_offsets = np.empty_like(offsets)
+    total = _strip_costs(buf, offsets, _writable(costs, np.bool_), out, out_offsets)
+    return out[:total], out_offsets
+
+
 def render(layout: str, dialect: str, walls: np.ndarray, sg: np.ndarray, ev_off, ev: tuple,
-           pl_off, pl: tuple, unsolved_plan: np.ndarray, deterministic: bool = True):
+           pl_off, pl: tuple, unsolved_plan: np.ndarray, deterministic: bool = True,
+           costs: np.ndarray | None = None):
     """Text of rows given as flat arrays; returns ``(bytes buffer, int64 offsets)``.
 
     ``walls`` is ``(n, H, W)`` bool, ``sg`` ``(n, 4)`` start/goal, ``ev`` the five event arrays
-    with ``ev_off`` (n + 1), ``pl`` the plan arrays with ``pl_off``.
+    with ``ev_off`` (n + 1), ``pl`` the plan arrays with ``pl_off``. Rows whose ``costs`` entry
+    is False write their create clauses without the two cost tokens.
     """
     if dialect not in NATIVE_DIALECTS:
         raise ValueError(
@@ -330,6 +379,8 @@ def render(layout: str, dialect: str, walls: np.ndarray, sg: np.ndarray, ev_off,
         total = _rows_bs_text(bs_tables, *arrays, buf, offsets)
     else:
         total = _rows_native(code, dia, tables, *arrays, bool(deterministic), buf, offsets)
+    if costs is not None and not np.all(costs):
+        return strip_costs(buf[:total], offsets, costs)
     return buf[:total], offsets
 
 

@@ -14,6 +14,12 @@ Every problem found is one line of the report:
   whose search stream continues the maze stream);
 * statistics: the manifest's summary statistics of every split.
 
+A dataset written by ``mazebench transform`` (``manifest["transform"]``) is checked the same way
+with its provenance columns in the schema; its rows' traces are meant to differ from the solver's,
+so the sample check instead rebuilds the problem, re-solves it and requires the row's
+``source_trace_hash`` / ``source_n_events`` to be those of the re-solved trace, and the row's
+trace metrics to be those of its own trace.
+
 Duplicate and leak detection use 64-bit keys (:mod:`mazebench.datasets.dedupe`) and confirm each
 hit on the full 128-bit hashes, so memory stays small for large datasets.
 """
@@ -51,11 +57,20 @@ class Report:
         self.problems.append(text)
 
 
-def expected_schema(spec: dict) -> pa.Schema:
-    """The row schema of a split (with the ``text`` column when the recipe asks for one)."""
+def expected_schema(spec: dict, transform: dict | None = None) -> pa.Schema:
+    """The row schema of a split: the builder's columns, then the provenance columns of a
+    transformed dataset, then ``text`` when the recipe asks for one."""
+    schema = SCHEMA
+    if transform:
+        from ..ops.batch import PROVENANCE
+
+        for name in transform.get("columns", []):
+            if name not in PROVENANCE:
+                raise ValueError(f"manifest transform lists an unknown column {name!r}")
+            schema = schema.append(pa.field(name, PROVENANCE[name]))
     if spec.get("text"):
-        return SCHEMA.append(pa.field("text", pa.string()))
-    return SCHEMA
+        schema = schema.append(pa.field("text", pa.string()))
+    return schema
 
 
 def _schema_drift(path: str, actual: pa.Schema, expected: pa.Schema) -> str | None:
@@ -122,7 +137,7 @@ def _check_rows(root: Path, manifest: dict, readable: dict[str, list[Path]], rep
     specs = {s["name"]: s for s in manifest["recipe"]["splits"]}
     layout_sets: dict[str, KeySet] = {}
     for name, paths in readable.items():
-        expected = expected_schema(specs.get(name, {}))
+        expected = expected_schema(specs.get(name, {}), manifest.get("transform"))
         problems = KeySet()
         layouts = KeySet()
         dup_keys: list[int] = []
@@ -276,9 +291,10 @@ def _check_samples(root: Path, manifest: dict, readable: dict[str, list[Path]], 
             if spec.stream == "native":  # upstream streams are sequential: re-solve only
                 block = generate_block(spec.maze, spec.profile, split_key(recipe, spec), indices)
             rel = path.relative_to(root).as_posix()
+            check = _check_transformed_row if manifest.get("transform") else _check_row
             for j, row in enumerate(rows):
                 report.resolved += 1
-                problem = _check_row(row, block, j, spec, solve, example_from_row)
+                problem = check(row, block, j, spec, solve, example_from_row)
                 if problem:
                     report.add(f"ground truth: {rel} row {int(local[j])} ({row['id']}): {problem}")
 
@@ -329,6 +345,47 @@ def _check_row(row: dict, block, j: int, spec, solve, example_from_row) -> str |
         text = get_dialect(spec.text).text(ex.problem, Trace.from_arrays(*want_ev), plan)
         if row.get("text") != text:
             return f"text differs from the {spec.text} text of a re-solve"
+    return None
+
+
+def _check_transformed_row(row: dict, block, j: int, spec, solve, example_from_row
+                           ) -> str | None:
+    """A transformed row: same problem, provenance of the re-solved trace, own metrics."""
+    from ..ops.batch import TRACE_METRICS, trace_hashes, trace_metrics
+
+    try:
+        ex = example_from_row(row)
+    except (ValueError, TypeError) as exc:
+        return f"row does not decode: {exc}"
+    (sx, sy), (gx, gy) = ex.problem.start, ex.problem.goal
+    if block is not None:
+        if (not np.array_equal(ex.problem.walls, block.walls[j])
+                or [sx, sy, gx, gy] != block.sg[j].tolist()):
+            return "maze, start or goal differ from the recipe's stream at this index"
+    if spec.profile.randomized and block is not None:
+        e0, e1 = block.ev_off[j], block.ev_off[j + 1]
+        source = tuple(a[e0:e1] for a in (block.ev_op, block.ev_x, block.ev_y, block.ev_g,
+                                           block.ev_h))
+    else:
+        t = solve(ex.problem, spec.profile).trace
+        source = (t.op, t.x, t.y, t.g, t.h)
+    off = np.array([0, len(source[0])], dtype=np.int64)
+    if trace_hashes(off, *source).to_pylist()[0] != row.get("source_trace_hash"):
+        return (f"source_trace_hash is not the hash of a re-solve with {spec.profile.name} "
+                "(the row's original trace)")
+    if row.get("source_n_events") != len(source[0]):
+        return (f"source_n_events is {row.get('source_n_events')}, a re-solve gives "
+                f"{len(source[0])}")
+    t = ex.trace
+    off = np.array([0, len(t.op)], dtype=np.int64)
+    sg = np.array([[sx, sy, gx, gy]], dtype=np.int16)
+    costs = np.array([row.get("trace_costs", True) is not False])
+    plan_off = np.array([0, len(ex.plan.x)], dtype=np.int64)
+    out = np.empty((1, len(TRACE_METRICS)), dtype=np.int64)
+    trace_metrics(off, t.op, t.x, t.y, sg, costs, plan_off, out)
+    for name, value in zip(TRACE_METRICS, out[0].tolist()):
+        if row.get(name) != value:
+            return f"metric {name} is {row.get(name)}, the row's trace gives {value}"
     return None
 
 

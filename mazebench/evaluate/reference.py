@@ -22,6 +22,7 @@ import pyarrow.compute as pc
 from numba import njit, prange
 
 from ..datasets.load import Dataset, load
+from ..datasets.packed import unpack_trace
 from ..search.profiles import Profile, get_profile
 from .digests import event_digests, plan_digests  # noqa: F401  (re-exported)
 from .parse import DIALECT_CODES
@@ -36,7 +37,7 @@ DIFFICULTY: dict[str, str] = {
 }
 _COLUMNS = [
     "id", "walls", "start_x", "start_y", "goal_x", "goal_y", "solvable",
-    "trace_op", "trace_x", "trace_y", "trace_g", "trace_h", *sorted(set(DIFFICULTY.values())),
+    "trace", *sorted(set(DIFFICULTY.values())),
 ]
 
 
@@ -103,13 +104,6 @@ class SplitInfo:
     rows: int
 
 
-def _list_parts(column: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    col = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
-    off = col.offsets.to_numpy().astype(np.int64)
-    values = col.values.to_numpy(zero_copy_only=False)
-    return off - off[0], values[off[0] : off[-1]] if off.size else values[:0]
-
-
 def _walls_bytes(column: pa.Array, n: int, nbytes: int) -> np.ndarray:
     out = np.empty((n, nbytes), dtype=np.uint8)
     lengths = pc.binary_length(column).to_numpy(zero_copy_only=False)
@@ -169,9 +163,7 @@ class Reference:
                 parts["solvable"].append(
                     batch.column("solvable").to_numpy(zero_copy_only=False).astype(bool)
                 )
-                off, op = _list_parts(batch.column("trace_op"))
-                ev = [_list_parts(batch.column(c))[1]
-                      for c in ("trace_x", "trace_y", "trace_g", "trace_h")]
+                off, op, *ev = unpack_trace(batch.column("trace"))
                 parts["digest"].append(event_digests(op, *ev, off))
                 parts["split"].append(np.full(n, code, dtype=np.int16))
                 for m in metric_parts:

@@ -4,6 +4,9 @@ Draw order is that of the Beyond Semantics generator (arXiv 2505.13775), so the 
 the upstream LCG stream reproduces the authors' mazes exactly: one draw for the lattice offset,
 one for the first maze room, then per walk a root drawn among ALL rooms (redrawn while already in
 the maze) and one direction draw per step (a step off the grid is spent and ignored).
+
+On a native stream the root is drawn once among the rooms not yet in the maze: the same uniform
+choice without the redraws (about 1,000 of the 2,400 draws of a 30x30 maze).
 """
 
 from __future__ import annotations
@@ -11,11 +14,22 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ..rng import next_float, next_index
+from ..rng import KIND_LCG, next_float, next_index
 from .lattice import room_index_grid, room_lattice
 
 _WDX = np.array([2, -2, 0, 0], dtype=np.int64)
 _WDY = np.array([0, 0, 2, -2], dtype=np.int64)
+
+
+@njit(cache=True, inline="always")
+def _take(free, where, room, count):
+    """Remove ``room`` from ``free[:count]`` (swap with the last entry)."""
+    k = where[room]
+    last = free[count - 1]
+    free[k] = last
+    where[last] = k
+    free[count - 1] = room
+    where[room] = count - 1
 
 
 @njit(cache=True)
@@ -38,15 +52,23 @@ def carve(height, width, stream, params):
                 neighbour[r, d] = index[ny, nx]
     # mark[r]: -2 in the maze, -1 free, k >= 0 position on the current walk.
     mark = np.full(n, -1, dtype=np.int64)
+    # rooms not in the maze, for the native root draw: free[:remaining], where[r] its position
+    free = np.arange(n)
+    where = np.arange(n)
+    upstream = stream[0] == KIND_LCG
     first = next_index(stream, n)
     mark[first] = -2
+    _take(free, where, first, n)
     walls[ys[first], xs[first]] = False
     remaining = n - 1
     walk = np.empty(n + 1, dtype=np.int64)
     while remaining > 0:
-        root = next_index(stream, n)
-        while mark[root] == -2:
+        if upstream:
             root = next_index(stream, n)
+            while mark[root] == -2:
+                root = next_index(stream, n)
+        else:
+            root = free[next_index(stream, remaining)]
         length = 1
         walk[0] = root
         mark[root] = 0
@@ -73,6 +95,7 @@ def carve(height, width, stream, params):
             r = walk[k]
             if mark[r] != -2:
                 mark[r] = -2
+                _take(free, where, r, remaining)
                 remaining -= 1
             walls[ys[r], xs[r]] = False
             if k > 0:

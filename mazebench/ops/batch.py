@@ -2,10 +2,9 @@
 
 :class:`TraceBatch` holds the rows' trace and plan as flat arrays with offsets (see
 :mod:`mazebench.ops.events`) next to an Arrow table of every other column, so operators work on
-whole shards or splits without per-example objects. :func:`batch_from_table` reads the list
-columns' offsets and values without copying; :func:`table_from_batch` rebuilds the list columns
-with ``pa.ListArray.from_arrays``, recomputes the trace metrics and appends the provenance
-columns:
+whole shards or splits without per-example objects. :func:`batch_from_table` unpacks the packed
+``trace`` and ``plan`` columns (:mod:`mazebench.datasets.packed`); :func:`table_from_batch`
+packs them again, recomputes the trace metrics and appends the provenance columns:
 
 ==================  =============  =========================================================
 column              type           meaning
@@ -20,8 +19,8 @@ dualformer_level    string         (dualformer) ``L0``, ``L1``, ``L2``, ``L3-pap
                                    ``L3-code`` or ``L4`` (arXiv 2410.09918)
 trace_costs         bool           (dualformer) False when the create clauses are written
                                    without their two cost tokens (L2, L3-paper)
-trace_anchor        list<int8>     (anchors) per event: 0 routine, 1 jump, 2 conclusion,
-                                   3 post-conclusion (arXiv 2506.19143)
+trace_anchor        binary         (anchors) one int8 per event: 0 routine, 1 jump,
+                                   2 conclusion, 3 post-conclusion (arXiv 2506.19143)
 ==================  =============  =========================================================
 
 The trace hash is 128 bits from two multiply-rotate lanes over the events with a splitmix64
@@ -38,12 +37,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from numba import njit
 
-from ..datasets.schema import LIST_COLUMNS
+from ..datasets.packed import LABEL_DTYPE, pack, pack_plan, pack_trace, unpack_plan, unpack_trace
 from ..rng import mix64
 from ..search.metrics import scan_events
 
-TRACE_COLUMNS = ("trace_op", "trace_x", "trace_y", "trace_g", "trace_h")
-PLAN_COLUMNS = ("plan_x", "plan_y")
+TRACE_COLUMNS = ("trace",)
+PLAN_COLUMNS = ("plan",)
 TRACE_METRICS = (
     "n_events", "n_closes", "n_creates", "trace_tokens", "branch_jumps", "goal_close_index",
     "goal_create_index", "plan_length",
@@ -57,7 +56,7 @@ PROVENANCE = {
     "removed_events": pa.int32(),
     "dualformer_level": pa.string(),
     "trace_costs": pa.bool_(),
-    "trace_anchor": pa.list_(pa.int8()),
+    "trace_anchor": pa.binary(),
 }
 PROVENANCE_DOCS = {
     "source_trace_hash": "hash of the row's trace before any operator",
@@ -79,18 +78,6 @@ def _ro(a: np.ndarray, dtype=None) -> np.ndarray:
     v = a.view()
     v.flags.writeable = False
     return v
-
-
-def _list_parts(column, dtype) -> tuple[np.ndarray, np.ndarray]:
-    """Offsets (int64, from 0) and values of a list column without nulls."""
-    if isinstance(column, pa.ChunkedArray):
-        column = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
-    if column.null_count:
-        raise ValueError("list columns of a mazebench dataset must not hold nulls")
-    offsets = column.offsets.to_numpy()
-    values = column.values.to_numpy(zero_copy_only=False)[offsets[0] : offsets[-1]]
-    offsets = offsets.astype(np.int64) - offsets[0]
-    return _ro(offsets), _ro(values, dtype)
 
 
 @dataclass
@@ -191,14 +178,8 @@ def batch_from_table(table: pa.Table) -> TraceBatch:
                            "start_x", "start_y", "goal_x", "goal_y") if c not in table.column_names]
     if missing:
         raise ValueError(f"table is not a mazebench dataset table: column {missing[0]!r} missing")
-    parts = [_list_parts(table.column(c), LIST_COLUMNS[c].to_pandas_dtype())
-             for c in TRACE_COLUMNS]
-    off = parts[0][0]
-    for (o, _), name in zip(parts[1:], TRACE_COLUMNS[1:]):
-        if not np.array_equal(o, off):
-            raise ValueError(f"column {name!r} has rows of other lengths than trace_op")
-    plan_off, plan_x = _list_parts(table.column("plan_x"), np.int16)
-    _, plan_y = _list_parts(table.column("plan_y"), np.int16)
+    off, *events = (_ro(a) for a in unpack_trace(table.column("trace")))
+    plan_off, plan_x, plan_y = (_ro(a) for a in unpack_plan(table.column("plan")))
     n = table.num_rows
     extra: dict = {}
     if "trace_costs" in table.column_names:
@@ -219,12 +200,11 @@ def batch_from_table(table: pa.Table) -> TraceBatch:
             and c not in ("source_trace_hash", "source_n_events", "ops")]
     rest = table.drop_columns(drop)
     if "source_trace_hash" not in rest.column_names:
-        hashes = trace_hashes(off, *(p[1] for p in parts))
+        hashes = trace_hashes(off, *events)
         n_events = np.diff(off).astype(np.int32)
         rest = rest.append_column("source_trace_hash", hashes)
         rest = rest.append_column("source_n_events", pa.array(n_events))
-    return TraceBatch(rest, off, *(p[1] for p in parts), plan_off, plan_x, plan_y, costs, extra,
-                      anchors)
+    return TraceBatch(rest, off, *events, plan_off, plan_x, plan_y, costs, extra, anchors)
 
 
 # -- hashes ----------------------------------------------------------------------------------
@@ -311,22 +291,14 @@ def trace_metrics(off, op, x, y, sg, costs, plan_off, out):
         out[i, 7] = plan_off[i + 1] - plan_off[i]
 
 
-def _list_array(off: np.ndarray, values: np.ndarray, typ: pa.DataType) -> pa.Array:
-    if off[-1] > np.iinfo(np.int32).max:
-        raise ValueError("a shard holds more than 2**31 events; use smaller shards")
-    return pa.ListArray.from_arrays(pa.array(off.astype(np.int32)), pa.array(values, type=typ))
-
-
 def table_from_batch(batch: TraceBatch, ops_spec: str, column_order: list[str],
                      extra_columns: list[str]) -> pa.Table:
     """The dataset table of a batch: ``column_order`` (the source columns) with new trace,
     plan and metric columns, then the provenance columns (``extra_columns`` in order)."""
     n = len(batch)
     new: dict[str, pa.Array] = {}
-    for name, values in zip(TRACE_COLUMNS, (batch.op, batch.x, batch.y, batch.g, batch.h)):
-        new[name] = _list_array(batch.off, values, LIST_COLUMNS[name])
-    new["plan_x"] = _list_array(batch.plan_off, batch.plan_x, LIST_COLUMNS["plan_x"])
-    new["plan_y"] = _list_array(batch.plan_off, batch.plan_y, LIST_COLUMNS["plan_y"])
+    new["trace"] = pack_trace(batch.off, batch.op, batch.x, batch.y, batch.g, batch.h)
+    new["plan"] = pack_plan(batch.plan_off, batch.plan_x, batch.plan_y)
     metrics = np.empty((n, len(TRACE_METRICS)), dtype=np.int64)
     trace_metrics(batch.off, batch.op, batch.x, batch.y, batch.sg(), batch.costs,
                   batch.plan_off, metrics)
@@ -350,7 +322,7 @@ def table_from_batch(batch: TraceBatch, ops_spec: str, column_order: list[str],
         from .anchors import anchor_labels_batch
 
         labels = anchor_labels_batch(batch)
-        new["trace_anchor"] = _list_array(batch.off, labels, pa.int8())
+        new["trace_anchor"] = pack(batch.off, LABEL_DTYPE, labels)
     columns, names = [], []
     for name in column_order:
         if name in new:

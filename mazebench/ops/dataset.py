@@ -18,7 +18,6 @@ columns) and writes shards of the source's shard size.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import threading
 from collections.abc import Iterable, Sequence
@@ -33,6 +32,7 @@ import pyarrow.parquet as pq
 from .. import __version__
 from ..datasets.load import Dataset
 from ..datasets.manifest import file_hash, split_statistics
+from ..datasets.parquet_format import ROW_GROUP_ROWS, ShardWriter, check_codec, write_shard_file
 from ..search.profiles import get_profile
 from .batch import (
     PROVENANCE,
@@ -61,16 +61,13 @@ def shard_name(number: int) -> str:
     return f"part-{number:05d}.parquet"
 
 
-def write_shard(path: Path, table: pa.Table, split: str, spec: str) -> None:
+def write_shard(path: Path, table: pa.Table, split: str, spec: str, codec: str = "lz4") -> None:
     """Write a shard atomically (temporary name, rename) with the builder's Parquet settings."""
-    meta = {META_OPS: spec.encode(), META_SPLIT: split.encode()}
-    table = table.replace_schema_metadata({**(table.schema.metadata or {}), **meta})
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    statistics = [c for c in table.column_names
-                  if not c.startswith(("trace_", "plan_")) and c != "trace_anchor"]
-    pq.write_table(table, tmp, compression="zstd", row_group_size=max(1, len(table)),
-                   write_statistics=statistics)
-    os.replace(tmp, path)
+    write_shard_file(table, path, _meta(split, spec), codec=codec, fsync=False)
+
+
+def _meta(split: str, spec: str) -> dict[bytes, bytes]:
+    return {META_OPS: spec.encode(), META_SPLIT: split.encode()}
 
 
 class _Bar:
@@ -107,7 +104,7 @@ def _text_column(batch: TraceBatch, dialect: str, profile) -> pa.Array:
     unsolved = ~solvable & (profile.unsolvable_plan == "start-goal")
     buf, offsets = render("text", dialect, walls, batch.sg(), batch.off, batch.events[1:],
                           batch.plan_off, (batch.plan_x, batch.plan_y), unsolved,
-                          not profile.randomized)
+                          not profile.randomized, np.asarray(batch.costs))
     return to_string_array(buf, offsets).cast(pa.string())  # the builder's column type
 
 
@@ -163,30 +160,63 @@ def read_split(paths: Sequence[Path], workers: int = 2) -> TraceBatch:
 
 
 class _SplitJob:
-    def __init__(self, name, spec, paths, out_dir, steps, spec_text, columns, order, text):
+    def __init__(self, name, spec, paths, out_dir, steps, spec_text, columns, order, text,
+                 codec="lz4"):
         self.name, self.spec, self.paths = name, spec, paths
         self.out_dir, self.steps, self.spec_text = out_dir, steps, spec_text
-        self.columns, self.order, self.text = columns, order, text
+        self.columns, self.order, self.text, self.codec = columns, order, text, codec
         self.profile = get_profile(spec["profile"])
         self.summaries: list[dict] = [{} for _ in steps]
         self.lock = threading.Lock()
 
-    def finish(self, batch: TraceBatch, number: int) -> tuple[str, int]:
+    def table(self, batch: TraceBatch) -> pa.Table:
         table = table_from_batch(batch, self.spec_text, self.order, self.columns)
         if self.text is not None:
             table = table.append_column("text", _text_column(batch, self.text, self.profile))
-        path = self.out_dir / shard_name(number)
-        write_shard(path, table, self.name, self.spec_text)
-        return path.name, table.num_rows
+        return table
+
+    def writer(self, number: int, schema: pa.Schema) -> ShardWriter:
+        return ShardWriter(self.out_dir / shard_name(number), schema,
+                           _meta(self.name, self.spec_text), codec=self.codec, fsync=False)
+
+    def finish(self, batch: TraceBatch, number: int) -> tuple[str, int]:
+        """Write rows of a batch in memory as shard ``number``, a row group at a time."""
+        writer = None
+        try:
+            for a in range(0, max(1, len(batch)), ROW_GROUP_ROWS):
+                table = self.table(batch.slice(a, min(a + ROW_GROUP_ROWS, len(batch))))
+                writer = writer or self.writer(number, table.schema)
+                writer.write(table)
+        except BaseException:
+            if writer is not None:
+                writer.abort()
+            raise
+        writer.close()
+        return shard_name(number), writer.rows
 
     def run_shard(self, number: int) -> tuple[str, int, int]:
+        """Stream source shard ``number`` row group by row group through the chain."""
         steps = bind(self.steps, self.name, self.profile)
-        batch = _read(self.paths[number])
-        source_rows = len(batch)
-        out = apply_steps(batch, steps)
+        source = pq.ParquetFile(self.paths[number])
+        batches = source.iter_batches(batch_size=ROW_GROUP_ROWS)
+        if source.metadata.num_rows == 0:
+            batches = iter([source.schema_arrow.empty_table()])
+        writer, source_rows = None, 0
+        try:
+            for part in batches:
+                batch = batch_from_table(pa.Table.from_batches([part]) if isinstance(
+                    part, pa.RecordBatch) else part)
+                source_rows += len(batch)
+                table = self.table(apply_steps(batch, steps))
+                writer = writer or self.writer(number, table.schema)
+                writer.write(table)
+        except BaseException:
+            if writer is not None:
+                writer.abort()
+            raise
+        writer.close()
         self._merge(steps)
-        name, rows = self.finish(out, number)
-        return name, rows, source_rows
+        return shard_name(number), writer.rows, source_rows
 
     def _merge(self, steps: list[Step]) -> None:
         with self.lock:
@@ -236,11 +266,15 @@ def transform_dataset(
     splits: Iterable[str] | None = None,
     workers: int = 2,
     progress: bool = False,
+    compression: str = "lz4",
 ) -> dict:
     """Apply an operator chain to every split (or ``splits``) of ``source``; write ``out``.
 
+    ``compression``: codec of the packed trace/plan columns (lz4, zstd or none).
+
     Returns the manifest written to ``out/manifest.json``.
     """
+    check_codec(compression)
     data = Dataset(source)
     src, dst = Path(source), Path(out)
     steps = parse_chain(ops, seed=seed)
@@ -249,7 +283,6 @@ def transform_dataset(
         data.shard_paths(name)  # raises on an unknown split
     _output_dir(dst, src)
     spec_text = chain_spec(steps)
-    drops_costs = any(s.op.name == "dualformer" for s in steps)
     recipe = json.loads(json.dumps(data.manifest["recipe"]))
     recipe["splits"] = [s for s in recipe["splits"] if s["name"] in names]
     split_info, summaries, notes, written = {}, {}, [], set()
@@ -263,14 +296,14 @@ def transform_dataset(
             written.update(columns)
             order = [c for c in schema.names if c not in PROVENANCE and c != "text"]
             text = spec.get("text") if "text" in schema.names else None
-            if text is not None and (drops_costs or text not in ("beyond-semantics",
-                                                                  "searchformer")):
+            if text is not None and text not in ("beyond-semantics", "searchformer"):
                 notes.append(f"split {name}: text column dropped (no writer for the new traces)")
                 spec["text"] = None
                 text = None
             out_dir = dst / name
             out_dir.mkdir(parents=True, exist_ok=True)
-            job = _SplitJob(name, spec, paths, out_dir, steps, spec_text, columns, order, text)
+            job = _SplitJob(name, spec, paths, out_dir, steps, spec_text, columns, order, text,
+                            compression)
             source_rows = data.num_rows(name)
             shard_rows = max([pq.read_metadata(p).num_rows for p in paths] + [1])
             bar = _Bar(source_rows, name, progress)

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyarrow as pa
 
+from ..datasets.packed import TRACE_FIELDS, pack_plan, pack_trace
 from ..problem import Problem, layout_hash, pack_walls, problem_hash
 from ..search.profiles import Profile, get_profile
 from ..search.solve import Plan, Trace
@@ -69,11 +70,14 @@ def _parts(example) -> tuple[Problem, Trace, Plan]:
     return problem, trace, plan
 
 
-def _list(values: list[np.ndarray], typ: pa.DataType) -> pa.Array:
-    off = np.zeros(len(values) + 1, dtype=np.int32)
-    np.cumsum([len(v) for v in values], out=off[1:])
-    flat = np.concatenate(values) if values else np.zeros(0)
-    return pa.ListArray.from_arrays(pa.array(off), pa.array(flat, type=typ))
+def _offsets(lengths: list[int]) -> np.ndarray:
+    off = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=off[1:])
+    return off
+
+
+def _cat(values: list[np.ndarray]) -> np.ndarray:
+    return np.concatenate([np.asarray(v) for v in values]) if values else np.zeros(0, np.int64)
 
 
 def examples_table(examples: Sequence, *, split: str = "examples",
@@ -102,12 +106,12 @@ def examples_table(examples: Sequence, *, split: str = "examples",
         "goal_y": pa.array([p.goal[1] for p, _, _ in parts], pa.int16()),
         "solvable": pa.array([len(pl) > 0 for _, _, pl in parts], pa.bool_()),
     }
-    for name, attr, typ in (("trace_op", "op", pa.int8()), ("trace_x", "x", pa.int16()),
-                            ("trace_y", "y", pa.int16()), ("trace_g", "g", pa.int32()),
-                            ("trace_h", "h", pa.int32())):
-        cols[name] = _list([np.asarray(getattr(t, attr)) for _, t, _ in parts], typ)
-    cols["plan_x"] = _list([np.asarray(pl.x) for _, _, pl in parts], pa.int16())
-    cols["plan_y"] = _list([np.asarray(pl.y) for _, _, pl in parts], pa.int16())
+    ev_off = _offsets([len(t) for _, t, _ in parts])
+    cols["trace"] = pack_trace(ev_off, *(_cat([getattr(t, f) for _, t, _ in parts])
+                                         for f in TRACE_FIELDS))
+    pl_off = _offsets([len(pl) for _, _, pl in parts])
+    cols["plan"] = pack_plan(pl_off, _cat([pl.x for _, _, pl in parts]),
+                             _cat([pl.y for _, _, pl in parts]))
     cols["n_events"] = pa.array([len(t) for _, t, _ in parts], pa.int32())
     return pa.table(cols)
 

@@ -43,8 +43,8 @@ import pyarrow.parquet as pq
 from .anchors import anchor_cells
 
 METRIC_COLUMNS = ["family", "height", "width", "plan_length", "n_events"]
-_ROW_COLUMNS = ["id", "walls", "start_x", "start_y", "goal_x", "goal_y", "solvable", "trace_op",
-                "trace_x", "trace_y", "trace_g", "trace_h", "plan_x", "plan_y"]
+_ROW_COLUMNS = ["id", "walls", "start_x", "start_y", "goal_x", "goal_y", "solvable", "trace",
+                "plan"]
 PROBLEM_FIELDS = [
     ("family", pa.string()), ("height", pa.int16()), ("width", pa.int16()),
     ("walls", pa.binary()), ("start_x", pa.int16()), ("start_y", pa.int16()),
@@ -184,7 +184,7 @@ def _write(table: pa.Table, target: Path) -> int:
 def _shard_tables(reader, path: Path, dialect: str, specials: bool):
     from ..datasets.export import BATCH_ROWS, batch_arrays, prompt_completion
 
-    columns = sorted(set(_ROW_COLUMNS) | set(METRIC_COLUMNS))
+    columns = sorted(set(reader.columns()) | set(METRIC_COLUMNS))
     for batch in pq.ParquetFile(path).iter_batches(BATCH_ROWS, columns=columns):
         rows = batch_arrays(batch, reader.height, reader.width)
         prompt, completion = prompt_completion(reader, batch, rows, dialect)

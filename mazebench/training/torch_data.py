@@ -38,8 +38,8 @@ except ImportError:  # pragma: no cover - exercised only without torch
     _Base = object
 
 LABEL_PAD = -100
-COLUMNS = ["id", "walls", "start_x", "start_y", "goal_x", "goal_y", "solvable", "trace_op",
-           "trace_x", "trace_y", "trace_g", "trace_h", "plan_x", "plan_y"]
+COLUMNS = ["id", "walls", "start_x", "start_y", "goal_x", "goal_y", "solvable", "trace",
+           "plan"]
 
 
 def concat_encoded(parts: list[Encoded]) -> Encoded:
