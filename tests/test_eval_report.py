@@ -120,6 +120,10 @@ def test_ground_truth_is_perfect(data, preds):
         assert lvd["events"]["length_ratio"]["mean"] == pytest.approx(1.0)
         assert lvd["tokens"]["correlations"]["pearson"]["estimate"] == pytest.approx(1.0)
         assert g["confidence"] is None and g["selection"] is None
+    # DESIGN.md's API: the package itself is callable
+    same = mazebench.evaluate(data, preds["ground-truth"], **FAST).report
+    assert json.dumps(same, sort_keys=True, default=str) == json.dumps(rep, sort_keys=True,
+                                                                        default=str)
 
 
 def test_swapped_keeps_plans_and_breaks_traces(data, preds):

@@ -335,10 +335,11 @@ def test_plan_errors(gt):
         "plan_not_adjacent": plan[:3] + plan[4:],
         "plan_out_of_bounds": plan[:3] + [[30, plan[3][1]]] + plan[4:],
     }
-    x, y = plan[2]
-    wall = next((x + dx, y + dy) for dx, dy in ((1, 0), (-1, 0), (0, 1), (0, -1))
-                if 0 <= x + dx < 30 and 0 <= y + dy < 30 and walls[y + dy, x + dx])  # fmt: skip
-    cases["plan_wall"] = plan[:3] + [list(wall)] + plan[4:]
+    # replace the cell after plan[k] by a wall next to plan[k] (the first k >= 2 that has one)
+    k, wall = next((k, (x + dx, y + dy)) for k, (x, y) in enumerate(plan[2:-2], start=2)
+                   for dx, dy in ((1, 0), (-1, 0), (0, 1), (0, -1))
+                   if 0 <= x + dx < 30 and 0 <= y + dy < 30 and walls[y + dy, x + dx])
+    cases["plan_wall"] = plan[: k + 1] + [list(wall)] + plan[k + 2 :]
     for kind, bad in cases.items():
         v = _check(gt, events, bad)
         assert not v.plan_valid and v.first_plan_error[0] == kind, (kind, v.plan_errors)

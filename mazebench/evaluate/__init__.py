@@ -3,9 +3,15 @@
 The trace interpreter is the one of Beyond Semantics (arXiv 2505.13775) with mazebench's pinned
 open-list state; see :mod:`.replay` for the rules, :mod:`.parse` for the accepted text and
 :mod:`.verdict` for what error indices mean.
+
+The package is also callable, as DESIGN.md's API promises: ``mazebench.evaluate(DIR, PRED, ...)``
+is :func:`mazebench.evaluate.report.evaluate_predictions`.
 """
 
 from __future__ import annotations
+
+import sys
+import types
 
 from .parse import (
     ERROR_KINDS,
@@ -47,6 +53,17 @@ def __getattr__(name: str):
         return getattr(importlib.import_module(_LAZY[name], __name__), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
+
+class _CallableModule(types.ModuleType):
+    """``mazebench.evaluate(dataset, predictions, **options)`` runs the whole evaluation."""
+
+    def __call__(self, dataset, predictions, **options):
+        from .report import evaluate_predictions
+
+        return evaluate_predictions(dataset, predictions, **options)
+
+
+sys.modules[__name__].__class__ = _CallableModule
 
 __all__ = [
     "ERROR_KINDS",
