@@ -62,6 +62,19 @@ def next_index(stream: np.ndarray, n: int) -> int:
     return int(math.floor(next_float(stream) * n))
 
 
+@njit(cache=True, inline="always")
+def next_index_pow2(stream: np.ndarray, bits: int) -> int:
+    """``next_index(stream, 2**bits)`` computed with shifts: the same value on both kinds (a
+    float64 scaled by a power of two is exact), without the float round trip."""
+    if stream[0] == KIND_LCG:
+        s = (_LCG_A * stream[1] + _LCG_C) & _MASK32
+        stream[1] = s
+        return int(s >> np.uint64(32 - bits))
+    s = stream[1] + _GOLDEN
+    stream[1] = s
+    return int(mix64(s) >> np.uint64(64 - bits))
+
+
 @njit(cache=True)
 def next_bits(stream: np.ndarray) -> int:
     """31 random bits as a non-negative int (used for random tie-break keys)."""

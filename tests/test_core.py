@@ -11,7 +11,7 @@ from mazebench import Problem, generate_maze, solve
 from mazebench.grid import bfs_distances, floor_cells
 from mazebench.mazes import FAMILIES, POLICIES
 from mazebench.problem import layout_hash, pack_walls, problem_hash, unpack_walls
-from mazebench.rng import lcg_stream, native_stream, next_float, next_index
+from mazebench.rng import lcg_stream, native_stream, next_float, next_index, next_index_pow2
 
 
 def test_lcg_matches_definition():
@@ -37,6 +37,16 @@ def test_next_index_in_range(seed, n):
     stream = native_stream(seed)
     for _ in range(20):
         assert 0 <= next_index(stream, n) < n
+
+
+@settings(max_examples=100, deadline=None)
+@given(seed=st.integers(0, 2**40), bits=st.integers(1, 20), upstream=st.booleans())
+def test_next_index_pow2_equals_next_index(seed, bits, upstream):
+    a = lcg_stream(seed) if upstream else native_stream(seed)
+    b = a.copy()
+    for _ in range(50):
+        assert next_index_pow2(b, bits) == next_index(a, 1 << bits)
+    assert np.array_equal(a, b)
 
 
 def test_hashes_are_content_hashes():

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ..rng import KIND_LCG, next_float, next_index
+from ..rng import KIND_LCG, next_float, next_index, next_index_pow2
 from .lattice import room_index_grid, room_lattice
 
 _WDX = np.array([2, -2, 0, 0], dtype=np.int64)
@@ -74,7 +74,7 @@ def carve(height, width, stream, params):
         mark[root] = 0
         cur = root
         while True:
-            nxt = neighbour[cur, next_index(stream, 4)]
+            nxt = neighbour[cur, next_index_pow2(stream, 2)]
             if nxt < 0:
                 continue
             p = mark[nxt]
