@@ -159,18 +159,28 @@ def floor_degree(walls, x, y):
 
 @njit(cache=True)
 def count_degrees(walls):
-    """``(dead_ends, decision_points)``: floor cells with 1, and with 3+, floor neighbours."""
+    """``(dead_ends, decision_points)``: floor cells with 1, and with 3+, floor neighbours.
+
+    Branch-free over the cells (the degree is a sum of booleans): this runs once per generated
+    example.
+    """
     height, width = walls.shape
     dead = 0
     decision = 0
     for y in range(height):
         for x in range(width):
-            if not walls[y, x]:
-                k = floor_degree(walls, x, y)
-                if k == 1:
-                    dead += 1
-                elif k >= 3:
-                    decision += 1
+            k = 0
+            if x > 0:
+                k += 1 - walls[y, x - 1]
+            if x + 1 < width:
+                k += 1 - walls[y, x + 1]
+            if y > 0:
+                k += 1 - walls[y - 1, x]
+            if y + 1 < height:
+                k += 1 - walls[y + 1, x]
+            floor = 1 - walls[y, x]
+            dead += floor * (k == 1)
+            decision += floor * (k >= 3)
     return dead, decision
 
 

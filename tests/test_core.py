@@ -171,3 +171,16 @@ def test_post_goal_extends_trace():
     assert np.array_equal(longer.trace.x[:n], base.trace.x)
     assert longer.plan == base.plan
     assert longer.metrics["goal_close_index"] == n - 1
+
+
+@settings(max_examples=60, deadline=None)
+@given(h=st.integers(1, 12), w=st.integers(1, 12), seed=st.integers(0, 2**32 - 1),
+       density=st.floats(0.0, 1.0))
+def test_count_degrees_matches_numpy(h, w, seed, density):
+    from mazebench.grid import count_degrees
+
+    walls = np.random.default_rng(seed).random((h, w)) < density
+    floor = np.pad(~walls, 1).astype(int)
+    degree = floor[:-2, 1:-1] + floor[2:, 1:-1] + floor[1:-1, :-2] + floor[1:-1, 2:]
+    want = (int(((degree == 1) & ~walls).sum()), int(((degree >= 3) & ~walls).sum()))
+    assert count_degrees(walls) == want
