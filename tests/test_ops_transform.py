@@ -8,8 +8,11 @@ import json
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.parquet  # noqa: F401 - pa.parquet
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import mazebench
 from mazebench.cli import main
@@ -111,6 +114,15 @@ def test_text_column_is_rewritten(tiny_dataset, tmp_path) -> None:  # noqa: F811
         want = example_text(ex.problem, ex.trace, ex.plan, "beyond-semantics",
                             costs=ex.row["trace_costs"])
         assert line == want
+    hf = tmp_path / "b-hf"
+    export_dataset(tmp_path / "b", hf, format="hf", splits=["test_dfs"], specials=False)
+    table = pa.parquet.read_table(hf / "data" / "test_dfs")
+    src_tokens = out.table("test_dfs", ["trace_tokens"]).column(0).to_pylist()
+    assert table.column("trace_tokens").to_pylist() == src_tokens
+    texts = out.table("test_dfs", ["text"]).column(0).to_pylist()
+    joined = [p + c for p, c in zip(table.column("prompt").to_pylist(),
+                                    table.column("completion").to_pylist())]
+    assert joined == texts  # costless rows stay costless in the TRL export
 
 
 def test_same_seed_same_bytes_whatever_the_workers(tiny_dataset, tmp_path) -> None:  # noqa: F811
@@ -183,3 +195,33 @@ def test_errors_are_one_line_messages(tiny_dataset, tmp_path) -> None:  # noqa: 
     assert result.exit_code != 0 and "not empty" in result.output
     listing = runner.invoke(main, ["transform", "--list-ops"])
     assert listing.exit_code == 0 and "cut-random-suffix" in listing.output
+
+
+_CLAUSES = st.one_of(
+    st.tuples(st.sampled_from(["create", "close"]), st.integers(0, 99), st.integers(0, 99),
+              st.integers(-5, 999), st.integers(0, 999)).map(
+        lambda t: f"{t[0]} {t[1]} {t[2]} c{t[3]} c{t[4]}"),
+    st.tuples(st.sampled_from(["wall", "plan", "start", "goal"]), st.integers(0, 99),
+              st.integers(0, 99)).map(lambda t: f"{t[0]} {t[1]} {t[2]}"),
+    st.sampled_from(["reasoning", "solution", "end", "query", "bos", "eos"]),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(rows=st.lists(st.tuples(st.lists(_CLAUSES, max_size=12), st.booleans(), st.booleans()),
+                     min_size=1, max_size=6))
+def test_strip_costs_equals_the_token_oracle(rows):
+    from mazebench.datasets.text import strip_costs
+    from mazebench.ops.text import drop_cost_tokens
+
+    texts = [(" " if lead else "") + " ".join(clauses) for clauses, lead, _ in rows]
+    raw = [t.encode() for t in texts]
+    offsets = np.zeros(len(raw) + 1, dtype=np.int64)
+    np.cumsum([len(r) for r in raw], out=offsets[1:])
+    buf = np.frombuffer(b"".join(raw), dtype=np.uint8).copy()
+    costs = np.array([keep for _, _, keep in rows])
+    out, off = strip_costs(buf, offsets, costs)
+    for i, (text, keep) in enumerate(zip(texts, costs)):
+        got = out[off[i] : off[i + 1]].tobytes().decode()
+        want = text if keep else (" " if text.startswith(" ") else "") + drop_cost_tokens(text)
+        assert got == want

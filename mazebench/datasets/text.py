@@ -302,13 +302,13 @@ def _strip_costs(buf, offsets, costs, out, out_offsets):
         a, b = offsets[i], offsets[i + 1]
         k = a
         while k < b:
-            out[pos] = buf[k]
-            pos += 1
-            k += 1
-            if costs[i] or k + 7 > b or buf[k - 1] != 32 or buf[k] != 99:  # " c"
-                continue
-            if not (buf[k + 1] == 114 and buf[k + 2] == 101 and buf[k + 3] == 97  # "reate "
-                    and buf[k + 4] == 116 and buf[k + 5] == 101 and buf[k + 6] == 32):
+            token_start = k == a or buf[k - 1] == 32 or buf[k - 1] == 34  # space or quote
+            if (costs[i] or not token_start or k + 7 > b or buf[k] != 99 or buf[k + 1] != 114
+                    or buf[k + 2] != 101 or buf[k + 3] != 97 or buf[k + 4] != 116
+                    or buf[k + 5] != 101 or buf[k + 6] != 32):  # "create "
+                out[pos] = buf[k]
+                pos += 1
+                k += 1
                 continue
             spaces = 0  # copy "create X Y", then skip " c<g> c<h>"
             while k < b:

@@ -97,9 +97,10 @@ def messages_array(prompt: pa.Array, completion: pa.Array) -> pa.Array:
 
 def problem_columns(*, family, height: int, width: int, walls: np.ndarray, sg: np.ndarray,
                     solvable: np.ndarray, plan_length: np.ndarray, n_events: np.ndarray,
-                    ev_off, ev) -> dict[str, pa.Array]:
+                    ev_off, ev, trace_tokens: np.ndarray | None = None) -> dict[str, pa.Array]:
     """The problem columns of rows given as arrays (``walls`` (n, H, W) bool, ``sg`` (n, 4),
-    ``ev`` the event arrays with ``ev_off``)."""
+    ``ev`` the event arrays with ``ev_off``); ``trace_tokens`` defaults to five per event
+    (a dataset's own column also counts Dualformer rows written without costs)."""
     n = walls.shape[0]
     packed = np.packbits(walls.reshape(n, -1), axis=1)
     nbytes = packed.shape[1]
@@ -121,7 +122,8 @@ def problem_columns(*, family, height: int, width: int, walls: np.ndarray, sg: n
         "solvable": pa.array(np.asarray(solvable, dtype=np.bool_)),
         "plan_length": pa.array(np.asarray(plan_length, dtype=np.int32)),
         "n_events": pa.array(n_events),
-        "trace_tokens": pa.array(5 * n_events),
+        "trace_tokens": pa.array(5 * n_events if trace_tokens is None
+                                 else np.asarray(trace_tokens, dtype=np.int32)),
         "anchors": anchors,
     }
 
@@ -184,7 +186,7 @@ def _write(table: pa.Table, target: Path) -> int:
 def _shard_tables(reader, path: Path, dialect: str, specials: bool):
     from ..datasets.export import BATCH_ROWS, batch_arrays, prompt_completion
 
-    columns = sorted(set(reader.columns()) | set(METRIC_COLUMNS))
+    columns = sorted(set(reader.columns()) | set(METRIC_COLUMNS) | {"trace_tokens"})
     for batch in pq.ParquetFile(path).iter_batches(BATCH_ROWS, columns=columns):
         rows = batch_arrays(batch, reader.height, reader.width)
         prompt, completion = prompt_completion(reader, batch, rows, dialect)
@@ -193,6 +195,7 @@ def _shard_tables(reader, path: Path, dialect: str, specials: bool):
             walls=rows.walls, sg=rows.sg, solvable=rows.solvable,
             plan_length=batch.column("plan_length").to_numpy(),
             n_events=batch.column("n_events").to_numpy(), ev_off=rows.ev_off, ev=rows.ev,
+            trace_tokens=batch.column("trace_tokens").to_numpy(),
         )  # fmt: skip
         p, c = with_specials(prompt, completion, dialect, specials and dialect in _SPECIALS)
         default = pa.Table.from_pydict({"id": rows.ids, "prompt": p, "completion": c, **problem},
