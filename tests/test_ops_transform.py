@@ -225,3 +225,54 @@ def test_strip_costs_equals_the_token_oracle(rows):
         got = out[off[i] : off[i + 1]].tobytes().decode()
         want = text if keep else (" " if text.startswith(" ") else "") + drop_cost_tokens(text)
         assert got == want
+
+
+def _tree_bytes(root) -> dict:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*"))
+            if p.is_file() and p.suffix in (".parquet", ".json")}
+
+
+@pytest.mark.parametrize("op", ["extend:events=40", "swap"])
+def test_transform_resumes_after_sigkill(tmp_path, op):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from mazebench.datasets.builder import build_dataset
+    from mazebench.datasets.recipe import parse_recipe
+
+    src = tmp_path / "src"
+    build_dataset(parse_recipe({"suite": {"seed": 4, "height": 30, "width": 30, "shard_size": 40},
+                                "splits": {"train": {"family": "dfs", "count": 2400}}}), src,
+                  card_images=False)
+    ref = tmp_path / "ref"
+    transform_dataset(src, ref, [op], seed=3, workers=1)
+    out = tmp_path / "killed"
+    cmd = [sys.executable, "-m", "mazebench.cli", "transform", str(src), "--op", op, "--seed",
+           "3", "--workers", "1", "-o", str(out)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.time() + 120
+    while time.time() < deadline and len(list(out.glob("train/part-*.parquet"))) < 3:
+        assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
+        time.sleep(0.002)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    partial = list(out.glob("train/part-*.parquet"))
+    assert 0 < len(partial) < 60 and not (out / "manifest.json").exists(), len(partial)
+    run = subprocess.run(cmd, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr[-2000:]
+    got, want = _tree_bytes(out), _tree_bytes(ref)
+    assert got.keys() == want.keys()
+    for name in want:
+        if name != "manifest.json":
+            assert got[name] == want[name], name
+    manifest = json.loads(got["manifest.json"])
+    expected = json.loads(want["manifest.json"])
+    assert manifest["splits"] == expected["splits"]
+    assert manifest["transform"]["splits"] == expected["transform"]["splits"]
+    # a different chain into the same partial directory is refused
+    again = subprocess.run([*cmd[:-2], "--seed", "4", "-o", str(out)], capture_output=True,
+                           text=True)
+    assert again.returncode != 0 and "is not empty" in again.stderr + again.stdout

@@ -58,7 +58,11 @@ class ShardWriter:
         self.writer.write_table(table, row_group_size=ROW_GROUP_ROWS)
         self.rows += table.num_rows
 
-    def close(self) -> None:
+    def close(self, metadata: dict[bytes, bytes] | None = None) -> None:
+        """Finish the file (``metadata``: key-value pairs known only at the end) and rename it
+        into place."""
+        if metadata:
+            self.writer.add_key_value_metadata(metadata)
         self.writer.close()
         if self.fsync:
             with open(self.tmp, "rb+") as fh:

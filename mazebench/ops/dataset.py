@@ -70,6 +70,24 @@ def _meta(split: str, spec: str) -> dict[bytes, bytes]:
     return {META_OPS: spec.encode(), META_SPLIT: split.encode()}
 
 
+META_SUMMARY = b"mazebench.ops_summary"
+META_SOURCE_ROWS = b"mazebench.source_rows"
+RESUME_MARKER = ".transform-in-progress.json"
+
+
+def _finished(path: Path, split: str, spec: str) -> dict[bytes, bytes] | None:
+    """The key-value metadata of a shard a killed run already finished, or None."""
+    if not path.exists():
+        return None
+    try:
+        meta = pq.read_metadata(path).metadata or {}
+    except Exception:  # noqa: BLE001 - unreadable: write it again
+        return None
+    if meta.get(META_OPS) != spec.encode() or meta.get(META_SPLIT) != split.encode():
+        return None
+    return meta
+
+
 class _Bar:
     def __init__(self, total: int, desc: str, enabled: bool) -> None:
         self.bar = None
@@ -181,6 +199,9 @@ class _SplitJob:
 
     def finish(self, batch: TraceBatch, number: int) -> tuple[str, int]:
         """Write rows of a batch in memory as shard ``number``, a row group at a time."""
+        done = _finished(self.out_dir / shard_name(number), self.name, self.spec_text)
+        if done is not None:
+            return shard_name(number), pq.read_metadata(self.out_dir / shard_name(number)).num_rows
         writer = None
         try:
             for a in range(0, max(1, len(batch)), ROW_GROUP_ROWS):
@@ -195,7 +216,17 @@ class _SplitJob:
         return shard_name(number), writer.rows
 
     def run_shard(self, number: int) -> tuple[str, int, int]:
-        """Stream source shard ``number`` row group by row group through the chain."""
+        """Stream source shard ``number`` row group by row group through the chain (a shard
+        that a killed run finished is kept: its counters are in its metadata)."""
+        target = self.out_dir / shard_name(number)
+        done = _finished(target, self.name, self.spec_text)
+        if done is not None and META_SUMMARY in done:
+            with self.lock:
+                for into, part in zip(self.summaries, json.loads(done[META_SUMMARY])):
+                    for key, value in part.items():
+                        into[key] = int(into.get(key, 0)) + int(value)
+            return (shard_name(number), pq.read_metadata(target).num_rows,
+                    int(done[META_SOURCE_ROWS]))
         steps = bind(self.steps, self.name, self.profile)
         source = pq.ParquetFile(self.paths[number])
         batches = source.iter_batches(batch_size=ROW_GROUP_ROWS)
@@ -214,7 +245,8 @@ class _SplitJob:
             if writer is not None:
                 writer.abort()
             raise
-        writer.close()
+        writer.close({META_SUMMARY: json.dumps([dict(st.summary) for st in steps]).encode(),
+                      META_SOURCE_ROWS: str(source_rows).encode()})
         self._merge(steps)
         return shard_name(number), writer.rows, source_rows
 
@@ -249,12 +281,26 @@ def _transform_split(job: _SplitJob, workers: int, shard_rows: int, bar: _Bar) -
 # -- the dataset -------------------------------------------------------------------------------
 
 
-def _output_dir(out: Path, source: Path) -> None:
+def _output_dir(out: Path, source: Path, marker: dict) -> bool:
+    """Create ``out``; True when it holds the shards of a killed run of the same transform
+    (its marker file matches), which then resumes."""
     if out.resolve() == source.resolve():
         raise ValueError("the output directory must differ from the source dataset")
+    marker_path = out / RESUME_MARKER
     if out.exists() and any(out.iterdir()):
-        raise ValueError(f"output directory {str(out)!r} is not empty; choose another or delete it")
+        try:
+            same = json.loads(marker_path.read_text()) == marker
+        except (OSError, ValueError):
+            same = False
+        if not same:
+            raise ValueError(f"output directory {str(out)!r} is not empty; choose another or "
+                             "delete it")
+        for tmp in out.rglob(".*.tmp-*"):  # a killed writer's temporary file
+            tmp.unlink()
+        return True
     out.mkdir(parents=True, exist_ok=True)
+    marker_path.write_text(json.dumps(marker, sort_keys=True))
+    return False
 
 
 def transform_dataset(
@@ -281,8 +327,10 @@ def transform_dataset(
     names = list(splits) if splits else data.splits
     for name in names:
         data.shard_paths(name)  # raises on an unknown split
-    _output_dir(dst, src)
     spec_text = chain_spec(steps)
+    marker = {"spec": spec_text, "splits": names, "compression": compression,
+              "source_manifest_blake2b": file_hash(src / "manifest.json")}
+    _output_dir(dst, src, marker)
     recipe = json.loads(json.dumps(data.manifest["recipe"]))
     recipe["splits"] = [s for s in recipe["splits"] if s["name"] in names]
     split_info, summaries, notes, written = {}, {}, [], set()
@@ -329,6 +377,8 @@ def transform_dataset(
                 "steps": [{"op": s.op.name, **dict(sorted(c.items()))}
                           for s, c in zip(steps, job.summaries)],
             }
+    except KeyboardInterrupt:
+        raise  # finished shards stay: the same command resumes
     except BaseException:
         shutil.rmtree(dst, ignore_errors=True)
         raise
@@ -356,6 +406,7 @@ def transform_dataset(
     }
     (dst / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     write_card(dst, manifest, data.manifest)
+    (dst / RESUME_MARKER).unlink(missing_ok=True)
     return manifest
 
 
