@@ -299,30 +299,50 @@ def _check_samples(root: Path, manifest: dict, readable: dict[str, list[Path]], 
                     report.add(f"ground truth: {rel} row {int(local[j])} ({row['id']}): {problem}")
 
 
-def _check_row(row: dict, block, j: int, spec, solve, example_from_row) -> str | None:
+@dataclass
+class _Truth:
+    """A sampled row decoded, and what the recipe's stream and a re-solve say it should hold."""
+
+    ex: object
+    events: tuple  # op, x, y, g, h
+    plan: tuple  # x, y
+    metrics: dict
+    solved: bool
+
+
+def _truth(row: dict, block, j: int, spec, solve, example_from_row) -> _Truth | str:
+    """Decode the row, check its problem against the rebuilt one, and re-solve it (randomised
+    profiles: the rebuilt row, whose search stream continues the maze stream); a string is the
+    problem found."""
     try:
         ex = example_from_row(row)
     except (ValueError, TypeError) as exc:
         return f"row does not decode: {exc}"
     (sx, sy), (gx, gy) = ex.problem.start, ex.problem.goal
     if block is not None:
-        walls = block.walls[j]
-        if not np.array_equal(ex.problem.walls, walls) or [sx, sy, gx, gy] != block.sg[j].tolist():
+        if (not np.array_equal(ex.problem.walls, block.walls[j])
+                or [sx, sy, gx, gy] != block.sg[j].tolist()):
             return "maze, start or goal differ from the recipe's stream at this index"
+    if spec.profile.randomized and block is not None:
         e0, e1 = block.ev_off[j], block.ev_off[j + 1]
         p0, p1 = block.pl_off[j], block.pl_off[j + 1]
-    if spec.profile.randomized and block is not None:
-        want_ev = (block.ev_op[e0:e1], block.ev_x[e0:e1], block.ev_y[e0:e1], block.ev_g[e0:e1],
-                   block.ev_h[e0:e1])
-        want_plan = (block.pl_x[p0:p1], block.pl_y[p0:p1])
-        metrics = dict(zip(METRIC_NAMES, block.metrics[j].tolist()))
-        solved = bool(block.status[j] == 1)
-    else:
-        sol = solve(ex.problem, spec.profile)
-        t = sol.trace
-        want_ev = (t.op, t.x, t.y, t.g, t.h)
-        want_plan = (sol.plan.x, sol.plan.y)
-        metrics, solved = sol.metrics, sol.solved
+        events = tuple(a[e0:e1] for a in (block.ev_op, block.ev_x, block.ev_y, block.ev_g,
+                                           block.ev_h))
+        return _Truth(ex, events, (block.pl_x[p0:p1], block.pl_y[p0:p1]),
+                      dict(zip(METRIC_NAMES, block.metrics[j].tolist())),
+                      bool(block.status[j] == 1))
+    sol = solve(ex.problem, spec.profile)
+    t = sol.trace
+    return _Truth(ex, (t.op, t.x, t.y, t.g, t.h), (sol.plan.x, sol.plan.y), sol.metrics,
+                  sol.solved)
+
+
+def _check_row(row: dict, block, j: int, spec, solve, example_from_row) -> str | None:
+    truth = _truth(row, block, j, spec, solve, example_from_row)
+    if isinstance(truth, str):
+        return truth
+    ex, want_ev, want_plan = truth.ex, truth.events, truth.plan
+    (sx, sy), (gx, gy) = ex.problem.start, ex.problem.goal
     have_ev = (ex.trace.op, ex.trace.x, ex.trace.y, ex.trace.g, ex.trace.h)
     if any(len(a) != len(b) or not np.array_equal(a, b) for a, b in zip(have_ev, want_ev)):
         first = min(_first_difference(a, b) for a, b in zip(have_ev, want_ev))
@@ -330,9 +350,9 @@ def _check_row(row: dict, block, j: int, spec, solve, example_from_row) -> str |
                 f"({len(have_ev[0])} vs {len(want_ev[0])} events)")
     if any(not np.array_equal(a, b) for a, b in zip((ex.plan.x, ex.plan.y), want_plan)):
         return f"plan differs from a re-solve with {spec.profile.name}"
-    if bool(row["solvable"]) != solved:
+    if bool(row["solvable"]) != truth.solved:
         return "solvable flag is wrong"
-    for key, value in metrics.items():
+    for key, value in truth.metrics.items():
         if row.get(key) != value:
             return f"metric {key} is {row.get(key)}, a re-solve gives {value}"
     if spec.text is not None:
@@ -340,7 +360,7 @@ def _check_row(row: dict, block, j: int, spec, solve, example_from_row) -> str |
         from ..search.solve import Plan, Trace
 
         plan = Plan.from_arrays(*want_plan)
-        if not solved and spec.profile.unsolvable_plan == "start-goal":
+        if not truth.solved and spec.profile.unsolvable_plan == "start-goal":
             plan = Plan.from_arrays([sx, gx], [sy, gy])
         text = get_dialect(spec.text).text(ex.problem, Trace.from_arrays(*want_ev), plan)
         if row.get("text") != text:
@@ -353,22 +373,11 @@ def _check_transformed_row(row: dict, block, j: int, spec, solve, example_from_r
     """A transformed row: same problem, provenance of the re-solved trace, own metrics."""
     from ..ops.batch import TRACE_METRICS, trace_hashes, trace_metrics
 
-    try:
-        ex = example_from_row(row)
-    except (ValueError, TypeError) as exc:
-        return f"row does not decode: {exc}"
+    truth = _truth(row, block, j, spec, solve, example_from_row)
+    if isinstance(truth, str):
+        return truth
+    ex, source = truth.ex, truth.events
     (sx, sy), (gx, gy) = ex.problem.start, ex.problem.goal
-    if block is not None:
-        if (not np.array_equal(ex.problem.walls, block.walls[j])
-                or [sx, sy, gx, gy] != block.sg[j].tolist()):
-            return "maze, start or goal differ from the recipe's stream at this index"
-    if spec.profile.randomized and block is not None:
-        e0, e1 = block.ev_off[j], block.ev_off[j + 1]
-        source = tuple(a[e0:e1] for a in (block.ev_op, block.ev_x, block.ev_y, block.ev_g,
-                                           block.ev_h))
-    else:
-        t = solve(ex.problem, spec.profile).trace
-        source = (t.op, t.x, t.y, t.g, t.h)
     off = np.array([0, len(source[0])], dtype=np.int64)
     if trace_hashes(off, *source).to_pylist()[0] != row.get("source_trace_hash"):
         return (f"source_trace_hash is not the hash of a re-solve with {spec.profile.name} "

@@ -36,6 +36,16 @@ from .tokens import (
 )
 
 
+@njit(cache=True, inline="always")
+def _error(er, r0, nr, kind, index, pos):
+    """Record error ``nr`` of the completion whose errors start at ``er[:, r0]``: its kind, the
+    event or plan index and the token position; returns the new error count."""
+    er[0, r0 + nr] = kind
+    er[1, r0 + nr] = index
+    er[2, r0 + nr] = pos
+    return nr + 1
+
+
 @njit(cache=True)
 def parse_tokens(kinds, vals, t0, n, sf, ev, e0, pl, p0, er, r0):
     """Parse tokens ``t0 .. t0+n`` (see the module docstring for the grammar).
@@ -93,10 +103,7 @@ def parse_tokens(kinds, vals, t0, n, sf, ev, e0, pl, p0, er, r0):
                     i += 5
                     junk = False
                     continue
-                er[0, r0 + nr] = E_MALFORMED
-                er[1, r0 + nr] = ne
-                er[2, r0 + nr] = i
-                nr += 1
+                nr = _error(er, r0, nr, E_MALFORMED, ne, i)
                 junk = True
                 i += 1
                 continue
@@ -108,15 +115,9 @@ def parse_tokens(kinds, vals, t0, n, sf, ev, e0, pl, p0, er, r0):
                     i += 1
                 continue
             if k == T_UNKNOWN:
-                er[0, r0 + nr] = E_UNKNOWN_TOKEN
-                er[1, r0 + nr] = ne
-                er[2, r0 + nr] = i
-                nr += 1
+                nr = _error(er, r0, nr, E_UNKNOWN_TOKEN, ne, i)
             elif not junk:
-                er[0, r0 + nr] = E_MALFORMED
-                er[1, r0 + nr] = ne
-                er[2, r0 + nr] = i
-                nr += 1
+                nr = _error(er, r0, nr, E_MALFORMED, ne, i)
                 junk = True
             i += 1
         else:
@@ -130,18 +131,12 @@ def parse_tokens(kinds, vals, t0, n, sf, ev, e0, pl, p0, er, r0):
                     i += 3
                     junk = False
                     continue
-                er[0, r0 + nr] = E_PLAN_MALFORMED
-                er[1, r0 + nr] = np_
-                er[2, r0 + nr] = i
-                nr += 1
+                nr = _error(er, r0, nr, E_PLAN_MALFORMED, np_, i)
                 junk = True
                 i += 1
                 continue
             if k == T_UNKNOWN or not junk:
-                er[0, r0 + nr] = E_PLAN_MALFORMED
-                er[1, r0 + nr] = np_
-                er[2, r0 + nr] = i
-                nr += 1
+                nr = _error(er, r0, nr, E_PLAN_MALFORMED, np_, i)
                 junk = junk or k != T_UNKNOWN
             i += 1
     if trace_end < 0:

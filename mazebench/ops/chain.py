@@ -90,6 +90,11 @@ def apply_steps(batch: TraceBatch, steps: Sequence[Step]) -> TraceBatch:
 
 def merge_summaries(into: list[dict], steps: Sequence[Step]) -> None:
     """Add the steps' counters to ``into`` (one dict per step)."""
-    for target, step in zip(into, steps):
-        for key, value in step.summary.items():
+    merge_counts(into, [step.summary for step in steps])
+
+
+def merge_counts(into: list[dict], parts: Sequence[dict]) -> None:
+    """Add per-step counter dicts ``parts`` to ``into`` (one dict per step)."""
+    for target, part in zip(into, parts):
+        for key, value in part.items():
             target[key] = int(target.get(key, 0)) + int(value)

@@ -47,6 +47,7 @@ from .chain import (
     bind,
     chain_columns,
     chain_spec,
+    merge_counts,
     merge_summaries,
     needs_split,
     parse_chain,
@@ -75,17 +76,18 @@ META_SOURCE_ROWS = b"mazebench.source_rows"
 RESUME_MARKER = ".transform-in-progress.json"
 
 
-def _finished(path: Path, split: str, spec: str) -> dict[bytes, bytes] | None:
-    """The key-value metadata of a shard a killed run already finished, or None."""
+def _finished(path: Path, split: str, spec: str) -> pq.FileMetaData | None:
+    """The Parquet metadata of a shard a killed run already finished, or None."""
     if not path.exists():
         return None
     try:
-        meta = pq.read_metadata(path).metadata or {}
+        info = pq.read_metadata(path)
     except Exception:  # noqa: BLE001 - unreadable: write it again
         return None
+    meta = info.metadata or {}
     if meta.get(META_OPS) != spec.encode() or meta.get(META_SPLIT) != split.encode():
         return None
-    return meta
+    return info
 
 
 class _Bar:
@@ -193,62 +195,61 @@ class _SplitJob:
             table = table.append_column("text", _text_column(batch, self.text, self.profile))
         return table
 
-    def writer(self, number: int, schema: pa.Schema) -> ShardWriter:
-        return ShardWriter(self.out_dir / shard_name(number), schema,
-                           _meta(self.name, self.spec_text), codec=self.codec, fsync=False)
+    def write(self, number: int, tables, metadata=None) -> int:
+        """Write the tables of an iterable as shard ``number`` (the writer opens on the first
+        table, whose schema it takes); ``metadata()`` gives key-value pairs known only at the
+        end. Returns the rows written."""
+        writer = None
+        try:
+            for table in tables:
+                writer = writer or ShardWriter(
+                    self.out_dir / shard_name(number), table.schema,
+                    _meta(self.name, self.spec_text), codec=self.codec, fsync=False)
+                writer.write(table)
+        except BaseException:
+            if writer is not None:
+                writer.abort()
+            raise
+        writer.close(metadata() if metadata else None)
+        return writer.rows
 
     def finish(self, batch: TraceBatch, number: int) -> tuple[str, int]:
         """Write rows of a batch in memory as shard ``number``, a row group at a time."""
         done = _finished(self.out_dir / shard_name(number), self.name, self.spec_text)
         if done is not None:
-            return shard_name(number), pq.read_metadata(self.out_dir / shard_name(number)).num_rows
-        writer = None
-        try:
-            for a in range(0, max(1, len(batch)), ROW_GROUP_ROWS):
-                table = self.table(batch.slice(a, min(a + ROW_GROUP_ROWS, len(batch))))
-                writer = writer or self.writer(number, table.schema)
-                writer.write(table)
-        except BaseException:
-            if writer is not None:
-                writer.abort()
-            raise
-        writer.close()
-        return shard_name(number), writer.rows
+            return shard_name(number), done.num_rows
+        tables = (self.table(batch.slice(a, min(a + ROW_GROUP_ROWS, len(batch))))
+                  for a in range(0, max(1, len(batch)), ROW_GROUP_ROWS))
+        return shard_name(number), self.write(number, tables)
 
     def run_shard(self, number: int) -> tuple[str, int, int]:
         """Stream source shard ``number`` row group by row group through the chain (a shard
         that a killed run finished is kept: its counters are in its metadata)."""
-        target = self.out_dir / shard_name(number)
-        done = _finished(target, self.name, self.spec_text)
-        if done is not None and META_SUMMARY in done:
+        done = _finished(self.out_dir / shard_name(number), self.name, self.spec_text)
+        if done is not None and META_SUMMARY in done.metadata:
             with self.lock:
-                for into, part in zip(self.summaries, json.loads(done[META_SUMMARY])):
-                    for key, value in part.items():
-                        into[key] = int(into.get(key, 0)) + int(value)
-            return (shard_name(number), pq.read_metadata(target).num_rows,
-                    int(done[META_SOURCE_ROWS]))
+                merge_counts(self.summaries, json.loads(done.metadata[META_SUMMARY]))
+            return shard_name(number), done.num_rows, int(done.metadata[META_SOURCE_ROWS])
         steps = bind(self.steps, self.name, self.profile)
         source = pq.ParquetFile(self.paths[number])
         batches = source.iter_batches(batch_size=ROW_GROUP_ROWS)
         if source.metadata.num_rows == 0:
             batches = iter([source.schema_arrow.empty_table()])
-        writer, source_rows = None, 0
-        try:
+        source_rows = 0
+
+        def tables():
+            nonlocal source_rows
             for part in batches:
                 batch = batch_from_table(pa.Table.from_batches([part]) if isinstance(
                     part, pa.RecordBatch) else part)
                 source_rows += len(batch)
-                table = self.table(apply_steps(batch, steps))
-                writer = writer or self.writer(number, table.schema)
-                writer.write(table)
-        except BaseException:
-            if writer is not None:
-                writer.abort()
-            raise
-        writer.close({META_SUMMARY: json.dumps([dict(st.summary) for st in steps]).encode(),
-                      META_SOURCE_ROWS: str(source_rows).encode()})
+                yield self.table(apply_steps(batch, steps))
+
+        rows = self.write(number, tables(), lambda: {
+            META_SUMMARY: json.dumps([dict(st.summary) for st in steps]).encode(),
+            META_SOURCE_ROWS: str(source_rows).encode()})
         self._merge(steps)
-        return shard_name(number), writer.rows, source_rows
+        return shard_name(number), rows, source_rows
 
     def _merge(self, steps: list[Step]) -> None:
         with self.lock:
