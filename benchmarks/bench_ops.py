@@ -70,12 +70,13 @@ def best(fn, repeat: int) -> float:
 def parquet_copy(paths: list[Path], out: Path, workers: int) -> None:
     import pyarrow.parquet as pq
 
-    from mazebench.ops.dataset import write_shard
+    from mazebench.datasets.parquet_format import write_shard_file
 
     out.mkdir(parents=True, exist_ok=True)
 
     def one(k: int) -> None:
-        write_shard(out / f"part-{k:05d}.parquet", pq.read_table(paths[k]), "train", "copy")
+        write_shard_file(pq.read_table(paths[k]), out / f"part-{k:05d}.parquet", {},
+                         fsync=False)
 
     with ThreadPoolExecutor(workers) as pool:
         list(pool.map(one, range(len(paths))))

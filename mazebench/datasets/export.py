@@ -102,12 +102,13 @@ class SplitReader:
         self.height, self.width = int(spec["maze"]["height"]), int(spec["maze"]["width"])
         self.profile = get_profile(spec["profile"])
         self.rows = data.num_rows(split)
+        paths = data.shard_paths(split)
+        names = pq.read_schema(paths[0]).names if paths else []
+        self._columns = _ROW_COLUMNS + (["trace_costs"] if "trace_costs" in names else [])
 
     def columns(self) -> list[str]:
         """The columns the writers read (``trace_costs`` when the dataset has it)."""
-        paths = self.data.shard_paths(self.split)
-        names = pq.read_schema(paths[0]).names if paths else []
-        return _ROW_COLUMNS + (["trace_costs"] if "trace_costs" in names else [])
+        return list(self._columns)
 
     def batches(self) -> Iterator[tuple[pa.RecordBatch, RowArrays]]:
         for batch in self.data.iter_batches(self.split, BATCH_ROWS, columns=self.columns()):

@@ -32,7 +32,7 @@ import pyarrow.parquet as pq
 from .. import __version__
 from ..datasets.load import Dataset
 from ..datasets.manifest import file_hash, split_statistics
-from ..datasets.parquet_format import ROW_GROUP_ROWS, ShardWriter, check_codec, write_shard_file
+from ..datasets.parquet_format import ROW_GROUP_ROWS, ShardWriter, check_codec
 from ..search.profiles import get_profile
 from .batch import (
     PROVENANCE,
@@ -60,11 +60,6 @@ META_SPLIT = b"mazebench.split"
 
 def shard_name(number: int) -> str:
     return f"part-{number:05d}.parquet"
-
-
-def write_shard(path: Path, table: pa.Table, split: str, spec: str, codec: str = "lz4") -> None:
-    """Write a shard atomically (temporary name, rename) with the builder's Parquet settings."""
-    write_shard_file(table, path, _meta(split, spec), codec=codec, fsync=False)
 
 
 def _meta(split: str, spec: str) -> dict[bytes, bytes]:
