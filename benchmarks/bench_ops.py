@@ -11,7 +11,7 @@ close, so a cut there would remove nothing) and ``dualformer`` (level mix):
   of the new shard columns out), no Parquet.
 
 The dataset is a ``mazebench generate`` recipe with one Wilson split at 30x30 (``--make N``
-writes it first: about 3,300 examples/s on 2 cores, so 10^6 rows take ~5 minutes)::
+writes it first: about 16,000 examples/s on 2 cores, so 10^6 rows take about a minute)::
 
     python benchmarks/bench_ops.py --make 1000000 --data /tmp/bench-ops-1e6
     python benchmarks/bench_ops.py --data /tmp/bench-ops-1e6          # reuse it
@@ -67,7 +67,7 @@ def best(fn, repeat: int) -> float:
     return min(times)
 
 
-def parquet_copy(paths: list[Path], out: Path, workers: int) -> None:
+def parquet_copy(paths: list[Path], out: Path, workers: int, codec: str) -> None:
     import pyarrow.parquet as pq
 
     from mazebench.datasets.parquet_format import write_shard_file
@@ -76,7 +76,7 @@ def parquet_copy(paths: list[Path], out: Path, workers: int) -> None:
 
     def one(k: int) -> None:
         write_shard_file(pq.read_table(paths[k]), out / f"part-{k:05d}.parquet", {},
-                         fsync=False)
+                         codec=codec, fsync=False)
 
     with ThreadPoolExecutor(workers) as pool:
         list(pool.map(one, range(len(paths))))
@@ -103,6 +103,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--ops", default=",".join(OPS), help="comma-separated operator specs")
+    parser.add_argument("--compression", default="lz4", help="codec of the written trace column")
     parser.add_argument("--out", type=Path,
                         default=Path(__file__).resolve().parent / "results" / "ops.md")
     args = parser.parse_args()
@@ -130,7 +131,8 @@ def main() -> None:
     results = []
     try:
         copy = best(lambda: (shutil.rmtree(scratch / "copy", ignore_errors=True),
-                             parquet_copy(paths, scratch / "copy", args.workers)), args.repeat)
+                             parquet_copy(paths, scratch / "copy", args.workers,
+                                          args.compression)), args.repeat)
         print(f"parquet copy: {rows / copy:,.0f} examples/s", flush=True)
         batch = read_split(paths, args.workers)
         for spec in specs:
@@ -140,7 +142,7 @@ def main() -> None:
             def run(spec=spec):
                 shutil.rmtree(scratch / "out", ignore_errors=True)
                 transform_dataset(args.data, scratch / "out", [spec], seed=1,
-                                  workers=args.workers)
+                                  workers=args.workers, compression=args.compression)
 
             full = best(run, args.repeat)
             results.append((spec, rows / full, rows / kernel))
@@ -155,7 +157,8 @@ def main() -> None:
         f"{rows:,} examples (30x30 Wilson, Beyond Semantics A*; events per trace median "
         f"{events['q50']:.0f}, q90 {events['q90']:.0f}), {len(paths)} shards, "
         f"{size / 1e6:.0f} MB; {args.workers} threads on {os.cpu_count()} cores "
-        f"({platform.processor() or platform.machine()}), best of {args.repeat}.",
+        f"({platform.processor() or platform.machine()}), best of {args.repeat}; written "
+        f"trace column codec `{args.compression}`.",
         "",
         "| operator | transform (Parquet in/out) | kernel only (in memory) | Parquet copy |",
         "|---|---|---|---|",

@@ -12,6 +12,7 @@ import pyarrow.parquet as pq
 
 from ..problem import Problem, unpack_walls
 from .packed import PLAN_DTYPE, TRACE_DTYPE, TRACE_FIELDS
+from .parquet_format import open_shard
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,7 @@ class Dataset:
     def iter_batches(self, split: str, batch_size: int = 4096, columns: list[str] | None = None):
         """Record batches of a split, shard by shard (flat memory)."""
         for path in self.shard_paths(split):
-            yield from pq.ParquetFile(path).iter_batches(batch_size=batch_size, columns=columns)
+            yield from open_shard(path).iter_batches(batch_size=batch_size, columns=columns)
 
     def example(self, split: str, index: int) -> Example:
         """Row ``index`` (0-based position in the split) as objects."""

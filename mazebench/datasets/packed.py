@@ -28,20 +28,34 @@ TRACE_FIELDS = ("op", "x", "y", "g", "h")
 _MAX_CHUNK_BYTES = (1 << 31) - 1
 
 
+def records_of(dtype: np.dtype, *fields: np.ndarray) -> np.ndarray:
+    """One contiguous record array of ``dtype`` from its fields (in ``dtype``'s order)."""
+    records = np.empty(fields[0].shape[0] if fields else 0, dtype=dtype)
+    for name, values in zip(dtype.names, fields):
+        records[name] = values
+    return records
+
+
 def pack(off: np.ndarray, dtype: np.dtype, *fields: np.ndarray,
          max_chunk_bytes: int = _MAX_CHUNK_BYTES) -> pa.Array | pa.ChunkedArray:
     """The binary column of rows ``off[i]..off[i+1]`` of ``fields`` (in ``dtype``'s order);
     a chunked column when the records exceed ``max_chunk_bytes`` (Arrow's 32-bit offsets)."""
     off = np.asarray(off, dtype=np.int64)
+    base, stop = int(off[0]), int(off[-1])
+    records = records_of(dtype, *(values[base:stop] for values in fields))
+    return pack_records(off - base, records, max_chunk_bytes=max_chunk_bytes)
+
+
+def pack_records(off: np.ndarray, records: np.ndarray, *,
+                 max_chunk_bytes: int = _MAX_CHUNK_BYTES) -> pa.Array | pa.ChunkedArray:
+    """The binary column of rows ``records[off[i]:off[i+1]]`` (a contiguous record array):
+    no copy of the records."""
+    off = np.asarray(off, dtype=np.int64)
     n = off.shape[0] - 1
-    base = off[0]
-    total = int(off[-1] - base)
-    records = np.empty(total, dtype=dtype)
-    for name, values in zip(dtype.names, fields):
-        records[name] = values[base : base + total]
-    data = records.view(np.uint8)
-    byte_off = (off - base) * dtype.itemsize
-    if total * dtype.itemsize <= max_chunk_bytes:
+    size = records.dtype.itemsize
+    data = np.ascontiguousarray(records[int(off[0]) : int(off[-1])]).view(np.uint8)
+    byte_off = (off - off[0]) * size
+    if data.shape[0] <= max_chunk_bytes:
         return _binary(n, byte_off, data)
     chunks = []
     first = 0

@@ -26,6 +26,13 @@ CODECS = ("lz4", "zstd", "none")
 _NO_STATISTICS = (*PACKED, "walls", "text", "id", "problem_hash", "layout_hash", "params")
 
 
+def open_shard(path: Path | str) -> pq.ParquetFile:
+    """A shard opened for streaming its row groups: without Arrow's pre-buffering, which on
+    this machine made ``iter_batches`` over a 50,000-row shard 1.5-2.4x slower (it coalesces and
+    buffers the reads of a whole row group before decoding; the page cache already holds it)."""
+    return pq.ParquetFile(path, pre_buffer=False)
+
+
 def check_codec(codec: str) -> str:
     if codec not in CODECS:
         raise ValueError(f"unknown compression {codec!r} for the packed columns "

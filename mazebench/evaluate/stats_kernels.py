@@ -126,12 +126,17 @@ def boot_pearson(idx: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
             continue
         mx = sx / n
         my = sy / n
+        xmax = 0.0  # deviations scaled by their largest magnitude, as scipy: no underflow
+        ymax = 0.0
+        for j in range(n):
+            xmax = max(xmax, abs(x[idx[b, j]] - mx))
+            ymax = max(ymax, abs(y[idx[b, j]] - my))
         sxx = 0.0
         syy = 0.0
         sxy = 0.0
         for j in range(n):
-            dx = x[idx[b, j]] - mx
-            dy = y[idx[b, j]] - my
+            dx = (x[idx[b, j]] - mx) / xmax
+            dy = (y[idx[b, j]] - my) / ymax
             sxx += dx * dx
             syy += dy * dy
             sxy += dx * dy

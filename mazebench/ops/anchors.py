@@ -29,7 +29,7 @@ from numba import njit
 from ..params import Param
 from ..rng import next_index
 from .batch import TraceBatch, _ro
-from .events import compact, row_stream
+from .events import row_stream
 from .registry import Choice, Operator, Step, register
 
 ROUTINE, JUMP, CONCLUSION, POST_CONCLUSION = 0, 1, 2, 3
@@ -128,7 +128,7 @@ def _drop(batch: TraceBatch, step: Step, routine: bool) -> TraceBatch:
     prev = batch.extra.get("removed_events")
     total = count_out if prev is None else np.asarray(prev) + count_out
     batch = replace(batch, extra={**batch.extra, "removed_events": _ro(total.astype(np.int32))})
-    return batch.with_events(*compact(*batch.events, keep))
+    return batch.keep_events(keep)
 
 
 def run_anchors(batch: TraceBatch, step: Step) -> TraceBatch:

@@ -1,10 +1,11 @@
 """A batch of dataset rows as flat arrays, and its conversion from and to Arrow tables.
 
-:class:`TraceBatch` holds the rows' trace and plan as flat arrays with offsets (see
+:class:`TraceBatch` holds the rows' trace and plan as packed records with offsets (see
 :mod:`mazebench.ops.events`) next to an Arrow table of every other column, so operators work on
-whole shards or splits without per-example objects. :func:`batch_from_table` unpacks the packed
-``trace`` and ``plan`` columns (:mod:`mazebench.datasets.packed`); :func:`table_from_batch`
-packs them again, recomputes the trace metrics and appends the provenance columns:
+whole shards or splits without per-example objects. :func:`batch_from_table` views the packed
+``trace`` and ``plan`` columns (:mod:`mazebench.datasets.packed`) without copying them;
+:func:`table_from_batch` hands the records back to Arrow (no copy either), recomputes the trace
+metrics and appends the provenance columns:
 
 ==================  =============  =========================================================
 column              type           meaning
@@ -37,7 +38,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from numba import njit
 
-from ..datasets.packed import LABEL_DTYPE, pack, pack_plan, pack_trace, unpack_plan, unpack_trace
+from ..datasets.packed import (
+    LABEL_DTYPE,
+    PLAN_DTYPE,
+    TRACE_DTYPE,
+    pack,
+    pack_records,
+    records_of,
+    unpack,
+)
 from ..rng import mix64
 from ..search.metrics import scan_events
 
@@ -82,22 +91,21 @@ def _ro(a: np.ndarray, dtype=None) -> np.ndarray:
 
 @dataclass
 class TraceBatch:
-    """Rows of one split: flat trace and plan arrays plus the other columns as Arrow.
+    """Rows of one split: packed trace and plan records plus the other columns as Arrow.
 
+    ``records`` is a contiguous read-only array of :data:`~mazebench.datasets.packed.TRACE_DTYPE`
+    records (row ``i``: ``records[off[i]:off[i + 1]]``), often a zero-copy view of the Parquet
+    column; ``op``, ``x``, ``y``, ``g``, ``h`` are strided views of its fields (numba reads them
+    in place). ``plan`` holds :data:`~mazebench.datasets.packed.PLAN_DTYPE` records the same way.
     ``extra`` holds the per-row provenance columns the chain has produced so far (numpy arrays,
     keyed by column name); ``anchors`` asks for the ``trace_anchor`` labels of the final trace.
     """
 
     table: pa.Table
     off: np.ndarray
-    op: np.ndarray
-    x: np.ndarray
-    y: np.ndarray
-    g: np.ndarray
-    h: np.ndarray
+    records: np.ndarray
     plan_off: np.ndarray
-    plan_x: np.ndarray
-    plan_y: np.ndarray
+    plan: np.ndarray
     costs: np.ndarray
     extra: dict = field(default_factory=dict)
     anchors: bool = False
@@ -106,11 +114,75 @@ class TraceBatch:
         return int(self.off.shape[0] - 1)
 
     @property
+    def op(self) -> np.ndarray:
+        return self.records["op"]
+
+    @property
+    def x(self) -> np.ndarray:
+        return self.records["x"]
+
+    @property
+    def y(self) -> np.ndarray:
+        return self.records["y"]
+
+    @property
+    def g(self) -> np.ndarray:
+        return self.records["g"]
+
+    @property
+    def h(self) -> np.ndarray:
+        return self.records["h"]
+
+    @property
+    def plan_x(self) -> np.ndarray:
+        return self.plan["x"]
+
+    @property
+    def plan_y(self) -> np.ndarray:
+        return self.plan["y"]
+
+    @property
     def events(self) -> tuple:
         return self.off, self.op, self.x, self.y, self.g, self.h
 
     def with_events(self, off, op, x, y, g, h) -> TraceBatch:
-        return replace(self, off=_ro(off), op=_ro(op), x=_ro(x), y=_ro(y), g=_ro(g), h=_ro(h))
+        """The batch with new traces given as separate field arrays (packed here)."""
+        return replace(self, off=_ro(off, np.int64),
+                       records=_ro(records_of(TRACE_DTYPE, op, x, y, g, h)))
+
+    def with_records(self, off: np.ndarray, raw: np.ndarray) -> TraceBatch:
+        """The batch with new traces given as packed bytes (``raw``, uint8) and row offsets."""
+        return replace(self, off=_ro(off, np.int64), records=_ro(raw).view(TRACE_DTYPE))
+
+    def with_plan(self, off, x, y) -> TraceBatch:
+        return replace(self, plan_off=_ro(off, np.int64), plan=_ro(records_of(PLAN_DTYPE, x, y)))
+
+    @property
+    def raw(self) -> np.ndarray:
+        """The trace records as bytes (``TRACE_DTYPE.itemsize`` per event)."""
+        return self.records.view(np.uint8)
+
+    def remove_events(self, start: np.ndarray, count: np.ndarray) -> TraceBatch:
+        """Remove ``count[i]`` events of row ``i`` from its position ``start[i]`` on."""
+        from .events import remove_record_ranges
+
+        return self.with_records(*remove_record_ranges(
+            self.off, self.raw, TRACE_DTYPE.itemsize, _ro(start, np.int64),
+            _ro(count, np.int64)))
+
+    def keep_prefixes(self, keep: np.ndarray) -> TraceBatch:
+        """Keep the first ``keep[i]`` events of row ``i`` (clipped to its length)."""
+        from .events import keep_record_prefixes
+
+        return self.with_records(*keep_record_prefixes(
+            self.off, self.raw, TRACE_DTYPE.itemsize, _ro(keep, np.int64)))
+
+    def keep_events(self, keep: np.ndarray) -> TraceBatch:
+        """Keep the events with ``keep[e]`` True."""
+        from .events import compact_records
+
+        return self.with_records(*compact_records(self.off, self.raw, TRACE_DTYPE.itemsize,
+                                                  _ro(keep, np.bool_)))
 
     def lengths(self) -> np.ndarray:
         return np.diff(self.off)
@@ -145,31 +217,37 @@ class TraceBatch:
         return _ro(off, np.int64), _ro(raw)
 
     def slice(self, start: int, stop: int) -> TraceBatch:
-        """Rows ``start .. stop - 1`` as views (no copy of the event arrays)."""
+        """Rows ``start .. stop - 1`` as views (no copy of the records)."""
         e0, e1 = int(self.off[start]), int(self.off[stop])
         p0, p1 = int(self.plan_off[start]), int(self.plan_off[stop])
         return TraceBatch(
             self.table.slice(start, stop - start), _ro(self.off[start : stop + 1] - e0),
-            self.op[e0:e1], self.x[e0:e1], self.y[e0:e1], self.g[e0:e1], self.h[e0:e1],
-            _ro(self.plan_off[start : stop + 1] - p0), self.plan_x[p0:p1], self.plan_y[p0:p1],
+            self.records[e0:e1], _ro(self.plan_off[start : stop + 1] - p0), self.plan[p0:p1],
             self.costs[start:stop], {k: v[start:stop] for k, v in self.extra.items()},
             self.anchors,
         )
 
     def take(self, rows: np.ndarray) -> TraceBatch:
         """The rows ``rows`` (positions), in that order."""
-        from .events import take_rows
-
         rows = _ro(rows, np.int64)
-        ev = take_rows(*self.events, rows)
-        zeros = np.zeros(self.plan_x.shape[0], dtype=np.int32)
-        plan = take_rows(self.plan_off, _ro(np.zeros(self.plan_x.shape[0], np.int8)),
-                         self.plan_x, self.plan_y, _ro(zeros), _ro(zeros), rows)
         extra = {k: _ro(np.asarray(v)[rows]) for k, v in self.extra.items()}
         out = replace(self, table=self.table.take(pa.array(rows)), costs=_ro(self.costs[rows]),
-                      extra=extra, plan_off=_ro(plan[0]), plan_x=_ro(plan[2]),
-                      plan_y=_ro(plan[3]))
-        return out.with_events(*ev)
+                      extra=extra)
+        return out.take_traces(rows).take_plans(rows)
+
+    def take_traces(self, rows: np.ndarray) -> TraceBatch:
+        """The batch whose row ``i`` has the trace of row ``rows[i]`` (other columns kept)."""
+        from .events import take_records
+
+        return self.with_records(*take_records(self.off, self.raw, TRACE_DTYPE.itemsize,
+                                               _ro(rows, np.int64)))
+
+    def take_plans(self, rows: np.ndarray) -> TraceBatch:
+        from .events import take_records
+
+        off, raw = take_records(self.plan_off, self.plan.view(np.uint8), PLAN_DTYPE.itemsize,
+                                _ro(rows, np.int64))
+        return replace(self, plan_off=_ro(off), plan=_ro(raw).view(PLAN_DTYPE))
 
 
 def batch_from_table(table: pa.Table) -> TraceBatch:
@@ -178,8 +256,8 @@ def batch_from_table(table: pa.Table) -> TraceBatch:
                            "start_x", "start_y", "goal_x", "goal_y") if c not in table.column_names]
     if missing:
         raise ValueError(f"table is not a mazebench dataset table: column {missing[0]!r} missing")
-    off, *events = (_ro(a) for a in unpack_trace(table.column("trace")))
-    plan_off, plan_x, plan_y = (_ro(a) for a in unpack_plan(table.column("plan")))
+    off, records = (_ro(a) for a in unpack(table.column("trace"), TRACE_DTYPE, "trace"))
+    plan_off, plan = (_ro(a) for a in unpack(table.column("plan"), PLAN_DTYPE, "plan"))
     n = table.num_rows
     extra: dict = {}
     if "trace_costs" in table.column_names:
@@ -200,11 +278,11 @@ def batch_from_table(table: pa.Table) -> TraceBatch:
             and c not in ("source_trace_hash", "source_n_events", "ops")]
     rest = table.drop_columns(drop)
     if "source_trace_hash" not in rest.column_names:
-        hashes = trace_hashes(off, *events)
+        hashes = trace_hashes(off, *(records[f] for f in TRACE_DTYPE.names))
         n_events = np.diff(off).astype(np.int32)
         rest = rest.append_column("source_trace_hash", hashes)
         rest = rest.append_column("source_n_events", pa.array(n_events))
-    return TraceBatch(rest, off, *events, plan_off, plan_x, plan_y, costs, extra, anchors)
+    return TraceBatch(rest, off, records, plan_off, plan, costs, extra, anchors)
 
 
 # -- hashes ----------------------------------------------------------------------------------
@@ -229,7 +307,7 @@ def _trace_hash_kernel(off, op, x, y, g, h, hexd, out):
     for i in range(n):
         a = _P1
         b = _P2
-        for e in range(off[i], off[i + 1]):
+        for e in range(np.uint64(off[i]), np.uint64(off[i + 1])):  # unsigned: no wraparound test
             w1 = (np.uint64(op[e] & 0xFF) | ((np.uint64(x[e]) & mask16) << np.uint64(8))
                   | ((np.uint64(y[e]) & mask16) << np.uint64(24)))
             w2 = (np.uint64(g[e]) & mask32) | ((np.uint64(h[e]) & mask32) << np.uint64(32))
@@ -297,8 +375,8 @@ def table_from_batch(batch: TraceBatch, ops_spec: str, column_order: list[str],
     plan and metric columns, then the provenance columns (``extra_columns`` in order)."""
     n = len(batch)
     new: dict[str, pa.Array] = {}
-    new["trace"] = pack_trace(batch.off, batch.op, batch.x, batch.y, batch.g, batch.h)
-    new["plan"] = pack_plan(batch.plan_off, batch.plan_x, batch.plan_y)
+    new["trace"] = pack_records(batch.off, batch.records)
+    new["plan"] = pack_records(batch.plan_off, batch.plan)
     metrics = np.empty((n, len(TRACE_METRICS)), dtype=np.int64)
     trace_metrics(batch.off, batch.op, batch.x, batch.y, batch.sg(), batch.costs,
                   batch.plan_off, metrics)

@@ -21,7 +21,6 @@ from ..params import Param
 from ..rng import next_float, next_index
 from .batch import TraceBatch
 from .events import (
-    compact,
     random_floor,
     random_floor_neighbour,
     row_stream,
@@ -149,7 +148,7 @@ def run_drop(batch: TraceBatch, step: Step) -> TraceBatch:
     keep = _drop_mask(batch.off, batch.op, batch.index(), step.key, step.args["p"],
                       KINDS.index(step.args["kind"]))
     step.count("dropped_events", int(keep.shape[0] - np.count_nonzero(keep)))
-    return batch.with_events(*compact(*batch.events, keep))
+    return batch.keep_events(keep)
 
 
 # -- insert ------------------------------------------------------------------------------------
@@ -253,7 +252,7 @@ def _reverse_index(off):
 
 def run_reverse(batch: TraceBatch, step: Step) -> TraceBatch:
     src = _reverse_index(batch.off)
-    return batch.with_events(batch.off, *(a[src] for a in batch.events[1:]))
+    return batch.with_records(batch.off, batch.records[src].view(np.uint8))
 
 
 # -- random-walk -------------------------------------------------------------------------------

@@ -31,8 +31,9 @@ import pyarrow.parquet as pq
 
 from .. import __version__
 from ..datasets.load import Dataset
-from ..datasets.manifest import file_hash, split_statistics
-from ..datasets.parquet_format import ROW_GROUP_ROWS, ShardWriter, check_codec
+from ..datasets.manifest import file_hash, shard_entries, split_statistics
+from ..datasets.packed import PLAN_DTYPE, TRACE_DTYPE
+from ..datasets.parquet_format import ROW_GROUP_ROWS, ShardWriter, check_codec, open_shard
 from ..search.profiles import get_profile
 from .batch import (
     PROVENANCE,
@@ -131,17 +132,17 @@ def _read(path: Path) -> TraceBatch:
 
 
 def read_split(paths: Sequence[Path], workers: int = 2) -> TraceBatch:
-    """Every shard of a split as one batch, copied shard by shard into preallocated arrays."""
+    """Every shard of a split as one batch, its records copied shard by shard into one
+    preallocated array."""
     counts = [pq.read_table(p, columns=["n_events", "plan_length"]) for p in paths]
     rows = [t.num_rows for t in counts]
     events = [int(pc.sum(t.column(0)).as_py() or 0) for t in counts]
     plans = [int(pc.sum(t.column(1)).as_py() or 0) for t in counts]
     n, total, plan_total = sum(rows), sum(events), sum(plans)
     off = np.empty(n + 1, dtype=np.int64)
-    arrays = [np.empty(total, dtype=t) for t in (np.int8, np.int16, np.int16, np.int32, np.int32)]
+    records = np.empty(total, dtype=TRACE_DTYPE)
     plan_off = np.empty(n + 1, dtype=np.int64)
-    plan_x = np.empty(plan_total, dtype=np.int16)
-    plan_y = np.empty(plan_total, dtype=np.int16)
+    plan = np.empty(plan_total, dtype=PLAN_DTYPE)
     off[0] = plan_off[0] = 0
     tables, costs, extras = [], [], []
     r = e = p = 0
@@ -151,11 +152,10 @@ def read_split(paths: Sequence[Path], workers: int = 2) -> TraceBatch:
             if r + m > n or e + k > total or p + q > plan_total:
                 raise ValueError(f"{path}: n_events / plan_length disagree with the list columns")
             off[r + 1 : r + m + 1] = part.off[1:] + e
-            for dst, src in zip(arrays, part.events[1:]):
-                dst[e : e + k] = src
-            plan_off[r + 1 : r + m + 1] = part.plan_off[1:] + p
-            plan_x[p : p + q] = part.plan_x
-            plan_y[p : p + q] = part.plan_y
+            size, psize = TRACE_DTYPE.itemsize, PLAN_DTYPE.itemsize
+            records.view(np.uint8)[e * size : (e + k) * size] = part.raw  # bytes: numpy
+            plan_off[r + 1 : r + m + 1] = part.plan_off[1:] + p  # copies records field by field
+            plan.view(np.uint8)[p * psize : (p + q) * psize] = part.plan.view(np.uint8)
             tables.append(part.table)
             costs.append(np.asarray(part.costs))
             extras.append(part.extra)
@@ -166,8 +166,8 @@ def read_split(paths: Sequence[Path], workers: int = 2) -> TraceBatch:
     extra = {key: _ro(np.concatenate([x[key] for x in extras])) for key in (extras[0] if extras
                                                                            else {})}
     table = pa.concat_tables(tables) if tables else pa.table({})
-    return TraceBatch(table, _ro(off), *(_ro(a) for a in arrays), _ro(plan_off), _ro(plan_x),
-                      _ro(plan_y), _ro(np.concatenate(costs) if costs else np.zeros(0, bool)),
+    return TraceBatch(table, _ro(off), _ro(records), _ro(plan_off), _ro(plan),
+                      _ro(np.concatenate(costs) if costs else np.zeros(0, bool)),
                       extra, anchors if paths else False)
 
 
@@ -226,8 +226,8 @@ class _SplitJob:
                 merge_counts(self.summaries, json.loads(done.metadata[META_SUMMARY]))
             return shard_name(number), done.num_rows, int(done.metadata[META_SOURCE_ROWS])
         steps = bind(self.steps, self.name, self.profile)
-        source = pq.ParquetFile(self.paths[number])
-        batches = source.iter_batches(batch_size=ROW_GROUP_ROWS)
+        source = open_shard(self.paths[number])
+        batches = source.iter_batches(batch_size=ROW_GROUP_ROWS, use_threads=False)
         if source.metadata.num_rows == 0:
             batches = iter([source.schema_arrow.empty_table()])
         source_rows = 0
@@ -357,14 +357,11 @@ def transform_dataset(
                 bar.close()
             shard_paths = [out_dir / s for s in shard_names]
             info = data.manifest["splits"][name]
+            shards = shard_entries(name, shard_paths, workers)
             split_info[name] = {
-                "rows": sum(pq.read_metadata(p).num_rows for p in shard_paths),
+                "rows": sum(s["rows"] for s in shards),
                 "candidates": info.get("candidates", source_rows),
-                "shards": [
-                    {"path": f"{name}/{p.name}", "rows": pq.read_metadata(p).num_rows,
-                     "blake2b": file_hash(p), "bytes": p.stat().st_size}
-                    for p in shard_paths
-                ],
+                "shards": shards,
                 "statistics": split_statistics(shard_paths),
             }
             summaries[name] = {

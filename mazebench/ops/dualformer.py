@@ -26,7 +26,7 @@ from numba import njit
 from ..params import Param
 from ..rng import next_float, next_index, stream_key
 from .batch import TraceBatch, _ro
-from .events import compact, row_stream
+from .events import row_stream
 from .registry import Choice, Operator, Step, register
 
 LEVELS = ("0", "1", "2", "3", "4", "mix")
@@ -106,7 +106,7 @@ def run_dualformer(batch: TraceBatch, step: Step) -> TraceBatch:
     for code, name in enumerate(("L0", "L1", "L2", "L3-paper", "L3-code", "L4")):
         step.count(f"rows_{name}", int(np.count_nonzero(level == code)))
     out = replace(batch, costs=_ro(costs), extra={**batch.extra, "dualformer_level": _ro(level)})
-    return out.with_events(*compact(*batch.events, keep))
+    return out.keep_events(keep)
 
 
 def _check(args: dict) -> None:

@@ -24,7 +24,7 @@ from ..search.fast import search_batch
 from ..search.kernel import trace_capacity
 from ..search.profiles import PROFILES, Profile, get_profile
 from .batch import TraceBatch, _ro
-from .events import keep_prefixes, row_stream, unpack_all
+from .events import row_stream, unpack_all
 from .registry import Choice, Operator, Step, register
 
 
@@ -124,14 +124,13 @@ def run_extend(batch: TraceBatch, step: Step) -> TraceBatch:
                          "reproduce its trace; put extend first in the chain")
     tail = np.where(status == 1, tail, 0)
     keep = np.minimum(lengths + tail, np.diff(s_off))
-    out = keep_prefixes(_ro(s_off), *(_ro(a) for a in s_ev), _ro(keep))
     added = (keep - lengths).astype(np.int32)
     prev = batch.extra.get("tail_events")
     total = added if prev is None else np.asarray(prev) + added
     step.count("tail_events", int(added.sum()))
     step.count("short_tails", int(np.count_nonzero(added < tail)))
     batch = replace(batch, extra={**batch.extra, "tail_events": _ro(total.astype(np.int32))})
-    return batch.with_events(*out)
+    return batch.with_events(s_off, *s_ev).keep_prefixes(keep)
 
 
 def _check_extend(args: dict) -> None:
@@ -147,8 +146,7 @@ def run_foreign(batch: TraceBatch, step: Step) -> TraceBatch:
     out = batch.with_events(solved[0], *solved[1:6])
     out = replace(out, costs=_ro(np.ones(len(batch), dtype=np.bool_)))
     if step.args["plan"] == "solver":
-        out = replace(out, plan_off=_ro(solved[6]), plan_x=_ro(solved[7]),
-                      plan_y=_ro(solved[8]))
+        out = out.with_plan(solved[6], solved[7], solved[8])
     return out
 
 

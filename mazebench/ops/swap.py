@@ -9,11 +9,13 @@ is drawn from one stream per (seed, step, split), so it does not depend on shard
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from ..params import Param
 from .batch import TraceBatch, _ro
-from .events import derangement, take_rows
+from .events import derangement
 from .registry import Choice, Operator, Step, register
 
 WITHIN = ("split", "family", "bin")
@@ -53,15 +55,12 @@ def run_swap(batch: TraceBatch, step: Step) -> TraceBatch:
         return batch
     codes = group_codes(batch, step.args["within"], int(step.args["bins"]))
     perm = derange(codes, step.key, f"swap on split {step.split!r}")
-    ev = take_rows(*batch.events, _ro(perm))
     donors = batch.extra.get("swap_source", batch.index())
     extra = {k: _ro(np.asarray(v)[perm]) for k, v in batch.extra.items()
              if k in ("tail_events", "removed_events", "dualformer_level")}
     extra = {**batch.extra, **extra, "swap_source": _ro(np.asarray(donors)[perm])}
-    out = TraceBatch(batch.table, batch.off, batch.op, batch.x, batch.y, batch.g, batch.h,
-                     batch.plan_off, batch.plan_x, batch.plan_y, _ro(batch.costs[perm]), extra,
-                     batch.anchors)
-    return out.with_events(*ev)
+    out = replace(batch, costs=_ro(batch.costs[perm]), extra=extra)
+    return out.take_traces(perm)
 
 
 register(Operator(

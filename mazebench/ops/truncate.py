@@ -32,7 +32,7 @@ from numba import njit
 from ..params import Param
 from ..rng import next_index
 from .batch import TraceBatch, _ro
-from .events import derangement, keep_prefixes, remove_ranges, row_stream
+from .events import derangement, row_stream
 from .registry import Choice, Operator, Step, register
 
 POINTS = ("goal-created", "plan-recoverable", "goal-closed")
@@ -87,11 +87,10 @@ def _add_removed(batch: TraceBatch, removed: np.ndarray) -> dict:
 
 
 def _remove(batch: TraceBatch, start: np.ndarray, count: np.ndarray, step: Step) -> TraceBatch:
-    out = remove_ranges(*batch.events, _ro(start, np.int64), _ro(count, np.int64))
     step.count("removed_events", int(count.sum()))
     step.count("rows_cut", int(np.count_nonzero(count)))
     batch = replace(batch, extra=_add_removed(batch, count))
-    return batch.with_events(*out)
+    return batch.remove_events(start, count)
 
 
 def run_cut_tail(batch: TraceBatch, step: Step) -> TraceBatch:
@@ -164,11 +163,10 @@ def run_keep_prefix(batch: TraceBatch, step: Step) -> TraceBatch:
         keep = _token_prefix(batch.off, batch.op, batch.costs, tokens)
     else:
         keep = np.floor(lengths * float(step.args["fraction"])).astype(np.int64)
-    out = keep_prefixes(*batch.events, _ro(keep, np.int64))
     removed = lengths - np.minimum(keep, lengths)
     step.count("removed_events", int(removed.sum()))
     batch = replace(batch, extra=_add_removed(batch, removed))
-    return batch.with_events(*out)
+    return batch.keep_prefixes(keep)
 
 
 @njit(cache=True, nogil=True)

@@ -44,7 +44,9 @@ def scan_events(op, ex, ey, start, end, gx, gy):
     last_y = -1
     goal_close = -1
     goal_create = -1
-    for e in range(start, end):
+    base = np.uint64(start)
+    for k in range(np.uint64(end - start)):  # unsigned indices: numba skips wraparound tests
+        e = base + k
         if op[e] == 1:
             if closes > 0 and abs(ex[e] - last_x) + abs(ey[e] - last_y) != 1:
                 jumps += 1
@@ -52,11 +54,11 @@ def scan_events(op, ex, ey, start, end, gx, gy):
             last_x = ex[e]
             last_y = ey[e]
             if goal_close < 0 and ex[e] == gx and ey[e] == gy:
-                goal_close = e - start
+                goal_close = np.int64(k)
                 if goal_create < 0:
-                    goal_create = e - start
+                    goal_create = np.int64(k)
         elif goal_create < 0 and ex[e] == gx and ey[e] == gy:
-            goal_create = e - start
+            goal_create = np.int64(k)
     return closes, jumps, goal_close, goal_create
 
 

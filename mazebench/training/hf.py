@@ -185,9 +185,10 @@ def _write(table: pa.Table, target: Path) -> int:
 
 def _shard_tables(reader, path: Path, dialect: str, specials: bool):
     from ..datasets.export import BATCH_ROWS, batch_arrays, prompt_completion
+    from ..datasets.parquet_format import open_shard
 
     columns = sorted(set(reader.columns()) | set(METRIC_COLUMNS) | {"trace_tokens"})
-    for batch in pq.ParquetFile(path).iter_batches(BATCH_ROWS, columns=columns):
+    for batch in open_shard(path).iter_batches(BATCH_ROWS, columns=columns):
         rows = batch_arrays(batch, reader.height, reader.width)
         prompt, completion = prompt_completion(reader, batch, rows, dialect)
         problem = problem_columns(
