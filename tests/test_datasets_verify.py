@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from mazebench.cli import main
 from mazebench.datasets.builder import build_dataset
-from mazebench.datasets.manifest import file_hash
+from mazebench.datasets.manifest import file_hash, shard_hash
 from mazebench.datasets.packed import PLAN_DTYPE, TRACE_DTYPE
 from mazebench.datasets.recipe import parse_recipe
 from mazebench.datasets.verify import verify_dataset
@@ -57,7 +57,7 @@ def _rewrite(path: Path, table: pa.Table, root: Path) -> None:
     for info in manifest["splits"].values():
         for shard in info["shards"]:
             if shard["path"] == rel:
-                shard["blake2b"] = file_hash(path)
+                shard["sha256"] = shard_hash(path)
                 shard["bytes"] = path.stat().st_size
     (root / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
 
@@ -78,6 +78,23 @@ def test_flipped_byte_is_a_changed_shard(data):
     result = _cli(data, "--sample", "0")
     assert result.exit_code == 1
     assert "changed shard: train/part-00001.parquet" in result.output
+
+
+def test_manifest_of_an_earlier_version_with_blake2b_shard_hashes(data):
+    manifest = json.loads((data / "manifest.json").read_text())
+    for info in manifest["splits"].values():
+        for shard in info["shards"]:
+            del shard["sha256"]
+            shard["blake2b"] = file_hash(data / shard["path"])
+    (data / "manifest.json").write_text(json.dumps(manifest))
+    assert _cli(data, "--sample", "0").exit_code == 0
+    path = data / "train" / "part-00000.parquet"
+    raw = bytearray(path.read_bytes())
+    raw[len(raw) // 3] ^= 0x01
+    path.write_bytes(bytes(raw))
+    result = _cli(data, "--sample", "0")
+    assert result.exit_code == 1
+    assert "changed shard: train/part-00000.parquet (blake2b differs" in result.output
 
 
 def test_deleted_shard_is_missing(data):

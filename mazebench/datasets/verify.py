@@ -2,7 +2,8 @@
 
 Every problem found is one line of the report:
 
-* checksums: a shard listed in the manifest that is missing, or whose blake2b differs (changed),
+* checksums: a shard listed in the manifest that is missing, or whose sha256 (blake2b in
+  manifests of earlier versions) differs (changed),
   or a Parquet file in a split folder that the manifest does not list (extra); row counts;
 * schema drift: a shard whose columns or types differ from the row schema;
 * content hashes: a row whose ``problem_hash`` / ``layout_hash`` do not match its walls, start
@@ -108,8 +109,11 @@ def _check_files(root: Path, manifest: dict, report: Report) -> dict[str, list[P
                 report.add(f"missing shard: {rel}")
                 continue
             report.shards += 1
-            if file_hash(path) != shard["blake2b"]:
-                report.add(f"changed shard: {rel} (blake2b differs from the manifest)")
+            algorithm = next((a for a in ("sha256", "blake2b") if a in shard), None)
+            if algorithm is None:
+                report.add(f"changed shard: {rel} (the manifest lists no hash for it)")
+            elif file_hash(path, algorithm) != shard[algorithm]:
+                report.add(f"changed shard: {rel} ({algorithm} differs from the manifest)")
             try:
                 n = pq.read_metadata(path).num_rows
             except Exception as exc:  # noqa: BLE001 - any unreadable file is a finding

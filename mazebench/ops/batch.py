@@ -99,6 +99,11 @@ class TraceBatch:
     in place). ``plan`` holds :data:`~mazebench.datasets.packed.PLAN_DTYPE` records the same way.
     ``extra`` holds the per-row provenance columns the chain has produced so far (numpy arrays,
     keyed by column name); ``anchors`` asks for the ``trace_anchor`` labels of the final trace.
+
+    ``gather`` (from ``swap``) defers a gather of whole traces: row ``i``'s trace is then row
+    ``gather[i]`` of ``off``/``records``, which keep the source rows. Slices stay deferred, and
+    :meth:`resolved` performs the gather, so a swapped split is gathered row group by row group
+    as it is written instead of into a second copy of the split's events.
     """
 
     table: pa.Table
@@ -109,9 +114,16 @@ class TraceBatch:
     costs: np.ndarray
     extra: dict = field(default_factory=dict)
     anchors: bool = False
+    gather: np.ndarray | None = None
 
     def __len__(self) -> int:
-        return int(self.off.shape[0] - 1)
+        return int(self.gather.shape[0] if self.gather is not None else self.off.shape[0] - 1)
+
+    def resolved(self) -> TraceBatch:
+        """The batch with a deferred gather (``gather``) carried out."""
+        if self.gather is None:
+            return self
+        return replace(self, gather=None).take_traces(self.gather)
 
     @property
     def op(self) -> np.ndarray:
@@ -218,21 +230,24 @@ class TraceBatch:
 
     def slice(self, start: int, stop: int) -> TraceBatch:
         """Rows ``start .. stop - 1`` as views (no copy of the records)."""
-        e0, e1 = int(self.off[start]), int(self.off[stop])
         p0, p1 = int(self.plan_off[start]), int(self.plan_off[stop])
+        if self.gather is not None:  # stays deferred: the source rows are kept whole
+            off, records, gather = self.off, self.records, self.gather[start:stop]
+        else:
+            e0, e1 = int(self.off[start]), int(self.off[stop])
+            off, records, gather = _ro(self.off[start : stop + 1] - e0), self.records[e0:e1], None
         return TraceBatch(
-            self.table.slice(start, stop - start), _ro(self.off[start : stop + 1] - e0),
-            self.records[e0:e1], _ro(self.plan_off[start : stop + 1] - p0), self.plan[p0:p1],
-            self.costs[start:stop], {k: v[start:stop] for k, v in self.extra.items()},
-            self.anchors,
+            self.table.slice(start, stop - start), off, records,
+            _ro(self.plan_off[start : stop + 1] - p0), self.plan[p0:p1], self.costs[start:stop],
+            {k: v[start:stop] for k, v in self.extra.items()}, self.anchors, gather,
         )
 
     def take(self, rows: np.ndarray) -> TraceBatch:
         """The rows ``rows`` (positions), in that order."""
         rows = _ro(rows, np.int64)
         extra = {k: _ro(np.asarray(v)[rows]) for k, v in self.extra.items()}
-        out = replace(self, table=self.table.take(pa.array(rows)), costs=_ro(self.costs[rows]),
-                      extra=extra)
+        out = replace(self.resolved(), table=self.table.take(pa.array(rows)),
+                      costs=_ro(self.costs[rows]), extra=extra)
         return out.take_traces(rows).take_plans(rows)
 
     def take_traces(self, rows: np.ndarray) -> TraceBatch:
@@ -373,6 +388,7 @@ def table_from_batch(batch: TraceBatch, ops_spec: str, column_order: list[str],
                      extra_columns: list[str]) -> pa.Table:
     """The dataset table of a batch: ``column_order`` (the source columns) with new trace,
     plan and metric columns, then the provenance columns (``extra_columns`` in order)."""
+    batch = batch.resolved()
     n = len(batch)
     new: dict[str, pa.Array] = {}
     new["trace"] = pack_records(batch.off, batch.records)

@@ -81,11 +81,14 @@ def bind(steps: Sequence[Step], split: str, profile: Profile | None) -> list[Ste
     return [replace(step, split=split, profile=profile, summary={}) for step in steps]
 
 
-def apply_steps(batch: TraceBatch, steps: Sequence[Step]) -> TraceBatch:
-    """Run bound steps in order on a batch."""
+def apply_steps(batch: TraceBatch, steps: Sequence[Step], *, deferred: bool = False
+                ) -> TraceBatch:
+    """Run bound steps in order on a batch. ``deferred``: the result may keep a deferred
+    gather of traces (``TraceBatch.gather``, from ``swap``) for its consumer to resolve slice by
+    slice; every step itself sees resolved rows."""
     for step in steps:
-        batch = step.op.run(batch, step)
-    return batch
+        batch = step.op.run(batch.resolved(), step)
+    return batch if deferred else batch.resolved()
 
 
 def merge_summaries(into: list[dict], steps: Sequence[Step]) -> None:

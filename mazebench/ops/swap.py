@@ -59,8 +59,8 @@ def run_swap(batch: TraceBatch, step: Step) -> TraceBatch:
     extra = {k: _ro(np.asarray(v)[perm]) for k, v in batch.extra.items()
              if k in ("tail_events", "removed_events", "dualformer_level")}
     extra = {**batch.extra, **extra, "swap_source": _ro(np.asarray(donors)[perm])}
-    out = replace(batch, costs=_ro(batch.costs[perm]), extra=extra)
-    return out.take_traces(perm)
+    # the gather of the traces is deferred: the dataset writer resolves it row group by row group
+    return replace(batch, costs=_ro(batch.costs[perm]), extra=extra, gather=_ro(perm))
 
 
 register(Operator(
