@@ -44,6 +44,13 @@ def data(pristine, tmp_path) -> Path:
     return copy
 
 
+def _flip_byte(path: Path, part: int) -> None:
+    """Flip one bit of the byte at ``1/part`` of the file."""
+    raw = bytearray(path.read_bytes())
+    raw[len(raw) // part] ^= 0x40
+    path.write_bytes(bytes(raw))
+
+
 def _cli(path: Path, *args: str):
     return CliRunner().invoke(main, ["verify", str(path), *args])
 
@@ -71,10 +78,7 @@ def test_pristine_dataset_verifies(pristine):
 
 
 def test_flipped_byte_is_a_changed_shard(data):
-    path = data / "train" / "part-00001.parquet"
-    raw = bytearray(path.read_bytes())
-    raw[len(raw) // 2] ^= 0x40
-    path.write_bytes(bytes(raw))
+    _flip_byte(data / "train" / "part-00001.parquet", 2)
     result = _cli(data, "--sample", "0")
     assert result.exit_code == 1
     assert "changed shard: train/part-00001.parquet" in result.output
@@ -88,10 +92,7 @@ def test_manifest_of_an_earlier_version_with_blake2b_shard_hashes(data):
             shard["blake2b"] = file_hash(data / shard["path"])
     (data / "manifest.json").write_text(json.dumps(manifest))
     assert _cli(data, "--sample", "0").exit_code == 0
-    path = data / "train" / "part-00000.parquet"
-    raw = bytearray(path.read_bytes())
-    raw[len(raw) // 3] ^= 0x01
-    path.write_bytes(bytes(raw))
+    _flip_byte(data / "train" / "part-00000.parquet", 3)
     result = _cli(data, "--sample", "0")
     assert result.exit_code == 1
     assert "changed shard: train/part-00000.parquet (blake2b differs" in result.output
