@@ -1,4 +1,4 @@
-"""A batch of dataset rows as flat arrays, and its conversion from and to Arrow tables.
+"""A batch of dataset rows as packed trace records, and its conversion from and to Arrow tables.
 
 :class:`TraceBatch` holds the rows' trace and plan as packed records with offsets (see
 :mod:`mazebench.ops.events`) next to an Arrow table of every other column, so operators work on
