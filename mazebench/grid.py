@@ -42,7 +42,11 @@ def bfs_distances(walls, sx, sy):
 def label_components(walls, labels, queue):
     """Label the 4-connected floor components: ``labels`` (flat, ``H*W`` int32) gets a component
     id >= 0 per floor cell and -1 per wall; ``queue`` is ``H*W`` int64 scratch. Returns the
-    number of components."""
+    number of components.
+
+    This and :func:`bfs_distance` spell out the same neighbour loop on purpose: an inline helper
+    shared by both made Searchformer generation, which runs them per try, 25% slower (63-68 ->
+    80-91 us per 30x30 example, measured)."""
     height, width = walls.shape
     labels[:] = -1
     count = 0
