@@ -108,3 +108,6 @@ def test_deferred_swap_slices_equal_the_eager_swap(seed, n, step) -> None:
         want = table_from_batch(eager.slice(a, b), "swap", order, ["swap_source"])
         got = table_from_batch(lazy.slice(a, b), "swap", order, ["swap_source"])
         assert got.equals(want)
+    rows = np.arange(n)[::-1][: max(1, n // 2)]  # take() on a deferred batch gathers once
+    want = table_from_batch(eager.take(rows), "swap", order, ["swap_source"])
+    assert table_from_batch(lazy.take(rows), "swap", order, ["swap_source"]).equals(want)

@@ -89,6 +89,22 @@ def _ro(a: np.ndarray, dtype=None) -> np.ndarray:
     return v
 
 
+def _field_view(array: str, name: str) -> property:
+    """A read-only property: field ``name`` of the record array attribute ``array`` (a strided
+    view, no copy)."""
+    return property(lambda self: getattr(self, array)[name],
+                    doc=f"``{array}[{name!r}]``: a strided view of the records")
+
+
+def _take_rows(off: np.ndarray, records: np.ndarray, rows: np.ndarray):
+    """``(off, records)`` whose row ``i`` is row ``rows[i]`` of the input (read-only)."""
+    from .events import take_records
+
+    new_off, raw = take_records(off, records.view(np.uint8), records.dtype.itemsize,
+                                _ro(rows, np.int64))
+    return _ro(new_off), _ro(raw).view(records.dtype)
+
+
 @dataclass
 class TraceBatch:
     """Rows of one split: packed trace and plan records plus the other columns as Arrow.
@@ -125,33 +141,13 @@ class TraceBatch:
             return self
         return replace(self, gather=None).take_traces(self.gather)
 
-    @property
-    def op(self) -> np.ndarray:
-        return self.records["op"]
-
-    @property
-    def x(self) -> np.ndarray:
-        return self.records["x"]
-
-    @property
-    def y(self) -> np.ndarray:
-        return self.records["y"]
-
-    @property
-    def g(self) -> np.ndarray:
-        return self.records["g"]
-
-    @property
-    def h(self) -> np.ndarray:
-        return self.records["h"]
-
-    @property
-    def plan_x(self) -> np.ndarray:
-        return self.plan["x"]
-
-    @property
-    def plan_y(self) -> np.ndarray:
-        return self.plan["y"]
+    op = _field_view("records", "op")
+    x = _field_view("records", "x")
+    y = _field_view("records", "y")
+    g = _field_view("records", "g")
+    h = _field_view("records", "h")
+    plan_x = _field_view("plan", "x")
+    plan_y = _field_view("plan", "y")
 
     @property
     def events(self) -> tuple:
@@ -245,24 +241,18 @@ class TraceBatch:
     def take(self, rows: np.ndarray) -> TraceBatch:
         """The rows ``rows`` (positions), in that order."""
         rows = _ro(rows, np.int64)
+        trace_rows = rows if self.gather is None else self.gather[rows]  # one gather, not two
+        off, records = _take_rows(self.off, self.records, trace_rows)
+        plan_off, plan = _take_rows(self.plan_off, self.plan, rows)
         extra = {k: _ro(np.asarray(v)[rows]) for k, v in self.extra.items()}
-        out = replace(self.resolved(), table=self.table.take(pa.array(rows)),
-                      costs=_ro(self.costs[rows]), extra=extra)
-        return out.take_traces(rows).take_plans(rows)
+        return replace(self, table=self.table.take(pa.array(rows)), off=off, records=records,
+                       plan_off=plan_off, plan=plan, costs=_ro(self.costs[rows]), extra=extra,
+                       gather=None)
 
     def take_traces(self, rows: np.ndarray) -> TraceBatch:
         """The batch whose row ``i`` has the trace of row ``rows[i]`` (other columns kept)."""
-        from .events import take_records
-
-        return self.with_records(*take_records(self.off, self.raw, TRACE_DTYPE.itemsize,
-                                               _ro(rows, np.int64)))
-
-    def take_plans(self, rows: np.ndarray) -> TraceBatch:
-        from .events import take_records
-
-        off, raw = take_records(self.plan_off, self.plan.view(np.uint8), PLAN_DTYPE.itemsize,
-                                _ro(rows, np.int64))
-        return replace(self, plan_off=_ro(off), plan=_ro(raw).view(PLAN_DTYPE))
+        off, records = _take_rows(self.off, self.records, rows)
+        return replace(self, off=off, records=records)
 
 
 def batch_from_table(table: pa.Table) -> TraceBatch:

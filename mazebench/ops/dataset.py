@@ -108,11 +108,10 @@ class _Bar:
 
 
 def _text_column(batch: TraceBatch, dialect: str, profile) -> pa.Array:
-    """The split's ``text`` column for the new traces (native dialects only)."""
+    """The ``text`` column of a resolved batch's new traces (native dialects only)."""
     from ..datasets.text import render, to_string_array
     from .events import unpack_all
 
-    batch = batch.resolved()
     n = len(batch)
     hw = batch.hw()
     h, w = (int(v) for v in hw[0]) if n else (1, 1)
@@ -147,6 +146,7 @@ def read_split(paths: Sequence[Path], workers: int = 2) -> TraceBatch:
     plan = np.empty(plan_total, dtype=PLAN_DTYPE)
     off[0] = plan_off[0] = 0
     tables, costs, extras = [], [], []
+    size, psize = TRACE_DTYPE.itemsize, PLAN_DTYPE.itemsize
     r = e = p = 0
     with ThreadPoolExecutor(max(1, workers)) as pool:
         for path, part in zip(paths, pool.map(_read, paths)):
@@ -154,9 +154,9 @@ def read_split(paths: Sequence[Path], workers: int = 2) -> TraceBatch:
             if r + m > n or e + k > total or p + q > plan_total:
                 raise ValueError(f"{path}: n_events / plan_length disagree with the list columns")
             off[r + 1 : r + m + 1] = part.off[1:] + e
-            size, psize = TRACE_DTYPE.itemsize, PLAN_DTYPE.itemsize
-            records.view(np.uint8)[e * size : (e + k) * size] = part.raw  # bytes: numpy
-            plan_off[r + 1 : r + m + 1] = part.plan_off[1:] + p  # copies records field by field
+            # copied as bytes: numpy assigns structured records field by field (2x slower)
+            records.view(np.uint8)[e * size : (e + k) * size] = part.raw
+            plan_off[r + 1 : r + m + 1] = part.plan_off[1:] + p
             plan.view(np.uint8)[p * psize : (p + q) * psize] = part.plan.view(np.uint8)
             tables.append(part.table)
             costs.append(np.asarray(part.costs))
