@@ -13,8 +13,8 @@ from mazebench.cli import main
 from mazebench.datasets.builder import build_dataset
 from mazebench.datasets.dedupe import Decider, KeySet
 from mazebench.datasets.load import load
-from mazebench.datasets.manifest import _Counts
 from mazebench.datasets.recipe import available_suites, load_recipe, parse_recipe
+from mazebench.datasets.shard_summary import ValueCounts
 
 
 def _recipe(text: str):
@@ -241,9 +241,9 @@ def test_streaming_quantiles_match_numpy():
     rng = np.random.default_rng(0)
     for n in (1, 2, 7, 1000):
         values = rng.integers(0, 40, n)
-        counts = _Counts()
+        counts = ValueCounts()
         for chunk in np.array_split(values, 3):
-            counts.add(chunk)
+            counts.merge(ValueCounts(chunk))
         for q in (0.0, 0.1, 0.5, 0.9, 1.0):
             assert counts.quantile(q) == pytest.approx(np.quantile(values, q))
         assert counts.mean() == pytest.approx(values.mean())

@@ -24,6 +24,7 @@ import json
 import time
 from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -346,7 +347,6 @@ class _SplitBuilder:
         process): shard k holds examples k * S .. of the upstream file; each shard records the
         stream state after it, so a killed run resumes exactly."""
         from ..rng import lcg_stream
-        from .dedupe import digest_keys
         from .schema import block_hashes
 
         split, res = self.split, self.result
@@ -358,7 +358,7 @@ class _SplitBuilder:
             block = generate_block_upstream(split, np.arange(pos, pos + n), state)
             state = block.stream_state
             hashes = block_hashes(block)
-            self.decider.layouts.add(digest_keys(hashes[4]))
+            self.decider.layouts.add(hashes.layout_keys())
             path = self.split_dir / shard_name(len(res.shards))
             write_table(path, shard_table(self.job, block, hashes), self.job, pos + n,
                         {META_LCG: str(state).encode()})
@@ -448,7 +448,9 @@ def build_dataset(
     shards were renamed from speculative windows or regenerated (not written to
     ``manifest.json``, which depends on the recipe only).
     """
+    from .card_images import write_split_image
     from .manifest import write_card, write_manifest
+    from .shard_summary import SummaryPool
 
     out = Path(out_dir)
     runner = make_engine(engine, workers)
@@ -456,25 +458,50 @@ def build_dataset(
     earlier = KeySet()
     results = []
     t0 = time.perf_counter()
+    # Shard hashes, statistics and card pictures are computed on a parent thread as shards
+    # land, overlapping the workers, instead of in a serial tail (about 1.5 s per 340k rows).
+    pool = SummaryPool(1)
+    pictures: dict[str, Future] = {}
+
+    def landed(path: Path) -> None:
+        pool.submit(path)
+        if card_images and path.name == shard_name(0):
+            pictures[path.parent.name] = pool.call(write_split_image, out, path.parent.name, path)
+        if on_shard is not None:
+            on_shard(path)
+
     builders = [
-        _SplitBuilder(recipe, split, out, earlier, runner, progress, on_shard)
+        _SplitBuilder(recipe, split, out, earlier, runner, progress, landed)
         for split in recipe.splits
     ]
     for builder, following in zip(builders, builders[1:]):
         builder.next = following
     try:
-        for k, builder in enumerate(builders):
-            results.append(builder.run())
-            if k + 1 < len(builders):
-                earlier.update(builder.decider.layouts)
-            builder.decider = None  # free the split's hash tables
+        try:
+            for k, builder in enumerate(builders):
+                results.append(builder.run())
+                if k + 1 < len(builders):
+                    earlier.update(builder.decider.layouts)
+                builder.decider = None  # free the split's hash tables
+        finally:
+            for builder in builders:
+                builder._cleanup()
+            runner.close()
+        manifest = write_manifest(out, recipe, results, time.perf_counter() - t0,
+                                  max(2, workers), pool=pool)
+        images: dict[str, str] = {}
+        for res in results if card_images else []:
+            if not res.shards:
+                continue
+            if res.name not in pictures:  # its first shard was there before this run
+                pictures[res.name] = pool.call(write_split_image, out, res.name,
+                                               out / res.name / res.shards[0])
+            rel = pictures[res.name].result()
+            if rel is not None:
+                images[res.name] = rel
+        write_card(out, manifest, images=images if card_images else False)
     finally:
-        for builder in builders:
-            builder._cleanup()
-        runner.close()
-    manifest = write_manifest(out, recipe, results, time.perf_counter() - t0,
-                              max(2, workers))
-    write_card(out, manifest, images=card_images)
+        pool.close()
     for res in results:
         manifest["splits"][res.name]["build"] = {
             "rejected_duplicate": res.rejected_duplicate,

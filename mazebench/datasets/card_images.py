@@ -11,10 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pyarrow.parquet as pq
 
 from ..render import closed_order
 from .load import example_from_row
+from .parquet_format import open_shard
 
 START = (0.1, 0.75, 0.2)
 GOAL = (0.15, 0.35, 0.95)
@@ -70,26 +70,31 @@ def save_png(path: str | Path, image: np.ndarray) -> None:
     imsave(str(path), np.clip(image, 0.0, 1.0), metadata={"Software": None})
 
 
-def write_split_images(out: Path, manifest: dict, *, per_split: int = 4) -> dict[str, str]:
-    """Write ``images/<split>.png`` for every split; returns ``{split: relative path}``.
-
-    Returns ``{}`` when matplotlib is not installed (the card then has no pictures).
-    """
+def write_split_image(out: Path, split: str, shard: Path, *, per_split: int = 4) -> str | None:
+    """Write ``images/<split>.png`` from the first rows of ``shard``; returns its path relative
+    to ``out``, or None when the shard is empty or matplotlib is not installed."""
     try:
         import matplotlib  # noqa: F401
     except ImportError:
-        return {}
+        return None
+    batch = next(open_shard(shard).iter_batches(batch_size=per_split), None)
+    if batch is None or batch.num_rows == 0:
+        return None
+    rows = batch.slice(0, per_split).to_pylist()
+    folder = Path(out) / "images"
+    folder.mkdir(exist_ok=True)
+    save_png(folder / f"{split}.png", examples_grid([example_from_row(r) for r in rows]))
+    return f"images/{split}.png"
+
+
+def write_split_images(out: Path, manifest: dict, *, per_split: int = 4) -> dict[str, str]:
+    """Write ``images/<split>.png`` for every split; returns ``{split: relative path}``
+    (``{}`` when matplotlib is not installed: the card then has no pictures)."""
     written: dict[str, str] = {}
-    folder = out / "images"
     for name, info in manifest["splits"].items():
         if not info["shards"]:
             continue
-        table = pq.read_table(out / info["shards"][0]["path"]).slice(0, per_split)
-        if table.num_rows == 0:
-            continue
-        rows = table.to_pylist()
-        folder.mkdir(exist_ok=True)
-        path = folder / f"{name}.png"
-        save_png(path, examples_grid([example_from_row(r) for r in rows]))
-        written[name] = f"images/{name}.png"
+        rel = write_split_image(out, name, out / info["shards"][0]["path"], per_split=per_split)
+        if rel is not None:
+            written[name] = rel
     return written

@@ -34,13 +34,6 @@ def hex_keys(hexes) -> np.ndarray:
     return np.frombuffer(raw, dtype="<u8").astype(np.uint64)
 
 
-def digest_keys(digests: list[bytes]) -> np.ndarray:
-    """64-bit keys of raw digests (first 8 bytes, little-endian)."""
-    if not digests:
-        return np.empty(0, dtype=np.uint64)
-    return np.frombuffer(b"".join(d[:8] for d in digests), dtype="<u8").astype(np.uint64)
-
-
 @njit(cache=True, inline="always")
 def _slot(table, key):
     """Position of ``key`` in ``table`` or of the empty slot where it would go."""

@@ -10,6 +10,7 @@ local one is started with ``workers`` CPUs and shut down at the end.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
@@ -37,15 +38,52 @@ class InlineEngine:
         pass
 
 
+def _worker_setup() -> None:
+    """Tune a worker process for many same-sized batches (measured on the ``default`` suite).
+
+    glibc serves allocations above 128 kB-32 MB with fresh ``mmap`` pages and unmaps them on
+    free, so every block's arrays were page-faulted and zeroed anew: about 240,000 faults and a
+    second of system time per 340,000 examples. A fixed threshold keeps them in the heap.
+    """
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    if name is None:
+        return
+    try:
+        mallopt = ctypes.CDLL(name).mallopt
+    except (OSError, AttributeError):  # not glibc
+        return
+    m_trim_threshold, m_mmap_threshold = -1, -3
+    mallopt(m_mmap_threshold, 1 << 30)
+    mallopt(m_trim_threshold, 1 << 30)
+
+
+def _run_in_worker(fn: Callable[[Any], Any], arg: Any) -> Any:
+    """Run one task with the cycle collector paused, then freeze what survived it.
+
+    A task makes a few objects per example and no cycles, but each collection walked the whole
+    heap of numba dispatchers and types loaded by the first task: 2-3% of a build's CPU. Frozen
+    objects are never scanned again (this is a worker process, so nothing else is affected).
+    """
+    gc.disable()
+    try:
+        return fn(arg)
+    finally:
+        gc.enable()
+        gc.freeze()
+
+
 class ProcessEngine:
     """A pool of local worker processes (``concurrent.futures``)."""
 
     def __init__(self, workers: int) -> None:
         self.parallelism = workers
-        self.pool = ProcessPoolExecutor(max_workers=workers)
+        self.pool = ProcessPoolExecutor(max_workers=workers, initializer=_worker_setup)
 
     def submit(self, fn: Callable[[Any], Any], arg: Any) -> Future:
-        return self.pool.submit(fn, arg)
+        return self.pool.submit(_run_in_worker, fn, arg)
 
     def result(self, handle: Future) -> Any:
         return handle.result()

@@ -9,131 +9,92 @@ against blake2b's 0.5 GB/s); manifests of earlier versions list ``blake2b`` and 
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
-import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.parquet as pq
-
 from .. import __version__
 from .recipe import Recipe
+from .shard_summary import (
+    SHARD_HASH,
+    STAT_COLUMNS,
+    ShardSummary,
+    SummaryPool,
+    ValueCounts,
+    file_hash,
+    shard_hash,
+)
 
-STAT_COLUMNS = ("n_events", "trace_tokens", "plan_length", "n_walls", "branch_jumps")
+__all__ = ["SHARD_HASH", "STAT_COLUMNS", "file_hash", "shard_hash", "shard_entries",
+           "split_statistics", "write_manifest", "write_card"]
+
 QUANTILES = (0.0, 0.1, 0.5, 0.9, 1.0)
 
 
-def file_hash(path: Path, algorithm: str = "blake2b") -> str:
-    """The hex digest of a file's bytes: blake2b-256 (manifests) or sha256 (shards)."""
-    digest = hashlib.blake2b(digest_size=32) if algorithm == "blake2b" else hashlib.new(algorithm)
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+def _summaries(paths: list[Path], pool: SummaryPool | None, threads: int) -> list[ShardSummary]:
+    if pool is not None:
+        return pool.summaries(paths)
+    with SummaryPool(threads) as own:
+        return own.summaries(paths)
 
 
-SHARD_HASH = "sha256"
+def shard_entries(split: str, paths: list[Path], workers: int = 2,
+                  pool: SummaryPool | None = None) -> list[dict]:
+    """The manifest entries of a split's shards: path, rows, sha256, bytes (from ``pool``'s
+    summaries, or computed on ``workers`` threads)."""
+    return [{"path": f"{split}/{Path(p).name}", "rows": s.rows, SHARD_HASH: s.sha256,
+             "bytes": s.size} for p, s in zip(paths, _summaries(paths, pool, workers))]
 
 
-def shard_hash(path: Path) -> str:
-    """The content hash a manifest lists for a shard (:data:`SHARD_HASH`)."""
-    return file_hash(path, SHARD_HASH)
-
-
-def shard_entries(split: str, paths: list[Path], workers: int = 2) -> list[dict]:
-    """The manifest entries of a split's shards: path, rows, sha256, bytes. The files are
-    hashed on ``workers`` threads (hashlib releases the GIL): hashing was the largest serial
-    step at the end of a run."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(max(1, workers)) as pool:
-        hashes = list(pool.map(shard_hash, paths))
-    return [{"path": f"{split}/{p.name}", "rows": pq.read_metadata(p).num_rows, SHARD_HASH: h,
-             "bytes": p.stat().st_size} for p, h in zip(paths, hashes)]
-
-
-class _Counts:
-    """Exact value counts of an integer column, merged shard by shard (memory: distinct values)."""
-
-    def __init__(self) -> None:
-        self.values = np.empty(0, dtype=np.int64)
-        self.counts = np.empty(0, dtype=np.int64)
-
-    def add(self, column: np.ndarray) -> None:
-        vals, counts = np.unique(np.asarray(column, dtype=np.int64), return_counts=True)
-        merged = np.concatenate([self.values, vals])
-        weights = np.concatenate([self.counts, counts])
-        self.values, inverse = np.unique(merged, return_inverse=True)
-        self.counts = np.bincount(inverse, weights=weights, minlength=len(self.values)).astype(
-            np.int64
-        )
-
-    def quantile(self, q: float) -> float:
-        """As ``numpy.quantile(values, q)`` (linear interpolation) on the expanded values."""
-        n = int(self.counts.sum())
-        position = q * (n - 1)
-        lo, frac = int(np.floor(position)), position - np.floor(position)
-        ends = np.cumsum(self.counts)
-        v_lo = self.values[np.searchsorted(ends, lo, side="right")]
-        v_hi = self.values[np.searchsorted(ends, min(lo + 1, n - 1), side="right")]
-        return float(v_lo + (v_hi - v_lo) * frac)
-
-    def mean(self) -> float:
-        return float((self.values * self.counts).sum() / max(1, self.counts.sum()))
-
-
-def _int_values(column: pa.ChunkedArray) -> np.ndarray:
-    """The values of a null-free integer column, read from its buffers (``to_numpy`` imports
-    pandas, 0.5 s of the parent's serial tail)."""
-    dtype = column.type.to_pandas_dtype()
-    parts = [np.frombuffer(c.buffers()[1], dtype=dtype)[c.offset : c.offset + len(c)]
-             for c in column.chunks]
-    return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
-
-
-def split_statistics(paths: list[Path]) -> dict:
+def split_statistics(paths: list[Path], pool: SummaryPool | None = None,
+                     workers: int = 2) -> dict:
     """Quantiles and means of the main difficulty columns over a split's shards.
 
-    Streams the shards and keeps exact value counts, so memory does not grow with the rows.
+    Merges exact per-shard value counts, so memory does not grow with the rows.
     """
     if not paths:
         return {}
-    counts = {c: _Counts() for c in STAT_COLUMNS}
-    unsolvable = 0
-    rows = 0
-    for path in paths:
-        # ParquetFile.read, not pq.read_table: the latter imports pyarrow.dataset (0.4 s)
-        table = pq.ParquetFile(path).read(columns=[*STAT_COLUMNS, "solvable"])
-        rows += table.num_rows
-        for c in STAT_COLUMNS:
-            counts[c].add(_int_values(table.column(c)))
-        unsolvable += int(table.num_rows - (pc.sum(table.column("solvable")).as_py() or 0))
+    summaries = _summaries(paths, pool, workers)
+    rows = sum(s.rows for s in summaries)
     if rows == 0:
         return {}
     stats: dict = {}
     for c in STAT_COLUMNS:
+        counts = ValueCounts()
+        for s in summaries:
+            if c in s.counts:
+                counts.merge(s.counts[c])
+        if counts.counts.sum() == 0:
+            continue
         stats[c] = {
-            "mean": round(counts[c].mean(), 4),
-            **{f"q{int(q * 100)}": counts[c].quantile(q) for q in QUANTILES},
+            "mean": round(counts.mean(), 4),
+            **{f"q{int(q * 100)}": counts.quantile(q) for q in QUANTILES},
         }
-    stats["unsolvable"] = unsolvable
+    stats["unsolvable"] = sum(s.unsolvable for s in summaries)
     return stats
 
 
 def write_manifest(out: Path, recipe: Recipe, results: list, seconds: float,
-                   workers: int = 2) -> dict:
-    """Write ``manifest.json`` for the splits in ``results`` and return it."""
+                   workers: int = 2, pool: SummaryPool | None = None) -> dict:
+    """Write ``manifest.json`` for the splits in ``results`` and return it (shard facts from
+    ``pool``, which may have computed them while the build ran)."""
+    own = pool is None
+    pool = SummaryPool(workers) if own else pool
     splits = {}
-    for res in results:
-        paths = [out / res.name / s for s in res.shards]
-        splits[res.name] = {
-            "rows": res.rows,
-            "candidates": res.candidates,
-            "shards": shard_entries(res.name, paths, workers),
-            "statistics": split_statistics(paths),
-        }
+    try:
+        for res in results:
+            paths = [out / res.name / s for s in res.shards]
+            pool.summaries(paths)  # all of them in flight before waiting on any
+        for res in results:
+            paths = [out / res.name / s for s in res.shards]
+            splits[res.name] = {
+                "rows": res.rows,
+                "candidates": res.candidates,
+                "shards": shard_entries(res.name, paths, pool=pool),
+                "statistics": split_statistics(paths, pool),
+            }
+    finally:
+        if own:
+            pool.close()
     manifest = {
         "format": "mazebench-dataset",
         "format_version": 1,
@@ -169,9 +130,10 @@ def _notes(spec: dict) -> str:
     return "; ".join(notes).replace("|", "/")
 
 
-def write_card(out: Path, manifest: dict, *, images: bool = True) -> None:
+def write_card(out: Path, manifest: dict, *, images: bool | dict[str, str] = True) -> None:
     """Write the dataset card ``README.md``: a statistics table per split and, with
-    ``images`` (and matplotlib installed), a PNG of example mazes per split under ``images/``."""
+    ``images`` (and matplotlib installed), a PNG of example mazes per split under ``images/``
+    (``images`` may also map splits to pictures already written, as the builder does)."""
     recipe = manifest["recipe"]
     lines = [
         f"# {recipe['name']} (mazebench dataset)",
@@ -200,8 +162,8 @@ def write_card(out: Path, manifest: dict, *, images: bool = True) -> None:
             f"{st.get('n_walls', {}).get('q50', 0):.0f} | {st.get('unsolvable', 0)} | "
             f"{_notes(spec)} |"
         )
-    pictures = {}
-    if images:
+    pictures = images if isinstance(images, dict) else {}
+    if images is True:
         from .card_images import write_split_images
 
         pictures = write_split_images(out, manifest)

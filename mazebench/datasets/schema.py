@@ -30,13 +30,15 @@ plan                binary               plan cells start..goal, 4-byte records 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import struct
+from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
+from ..blake2b import blake2b_rows, hex_rows
 from ..search.metrics import METRIC_NAMES
 from .batch import Block
 from .packed import PLAN_DTYPE, TRACE_DTYPE, pack_plan, pack_trace
@@ -72,32 +74,79 @@ _PROBLEM_TAG = b"mazebench/problem/v1"
 _LAYOUT_TAG = b"mazebench/layout/v1"
 
 
-def block_hashes(block: Block) -> tuple[list, list[str], list[str], list[bytes], list[bytes]]:
-    """Packed walls, problem and layout hashes (hex) and their raw digests, per example.
+@dataclass(frozen=True)
+class BlockHashes:
+    """Packed walls and problem/layout digests of a block, one row per example (arrays, no
+    Python object per example). Same definitions as :func:`mazebench.problem.problem_hash` and
+    ``layout_hash``: blake2b-128 of a tag, ``<II`` H, W, (for problems ``<iiii`` start, goal)
+    and the ``numpy.packbits`` walls."""
 
-    Same definitions as :func:`mazebench.problem.problem_hash` / ``layout_hash``.
-    """
+    walls: np.ndarray  # (n, ceil(H*W/8)) uint8
+    problem: np.ndarray  # (n, 16) uint8 digests
+    layout: np.ndarray  # (n, 16) uint8 digests
+
+    def problem_keys(self) -> np.ndarray:
+        """64-bit keys (first 8 digest bytes, little-endian), as ``dedupe.hex_keys`` reads."""
+        return _keys(self.problem)
+
+    def layout_keys(self) -> np.ndarray:
+        return _keys(self.layout)
+
+    def problem_hex(self) -> list[str]:
+        return _hex_column(self.problem).to_pylist()
+
+    def layout_hex(self) -> list[str]:
+        return _hex_column(self.layout).to_pylist()
+
+
+def _keys(digests: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(digests[:, :8]).view("<u8").reshape(-1).astype(np.uint64)
+
+
+def _hex_column(digests: np.ndarray) -> pa.Array:
+    return fixed_width_column(hex_rows(digests), pa.string())
+
+
+def fixed_width_column(rows: np.ndarray, type_: pa.DataType) -> pa.Array:
+    """A string or binary Arrow array whose value ``i`` is the bytes of ``rows[i]`` (a 2-D
+    ``uint8`` array), built from buffers."""
+    n, width = rows.shape
+    offsets = np.arange(n + 1, dtype=np.int32) * np.int32(width)
+    data = np.ascontiguousarray(rows).reshape(-1)
+    return pa.Array.from_buffers(type_, n, [None, pa.py_buffer(offsets), pa.py_buffer(data)])
+
+
+def numeric_column(values: np.ndarray) -> pa.Array:
+    """A null-free Arrow array of a 1-D numeric or bool numpy array, built from its buffer
+    (``pa.array`` on a numpy array imports pandas: 0.24 s in every worker process)."""
+    values = np.ascontiguousarray(values)
+    if values.dtype == np.bool_:
+        bits = np.packbits(values, bitorder="little")
+        return pa.Array.from_buffers(pa.bool_(), len(values), [None, pa.py_buffer(bits)])
+    type_ = pa.from_numpy_dtype(values.dtype)
+    return pa.Array.from_buffers(type_, len(values), [None, pa.py_buffer(values)])
+
+
+def repeated_string(value: str, n: int) -> pa.Array:
+    """A string array of ``n`` copies of ``value``, built from buffers."""
+    raw = np.frombuffer(value.encode(), dtype=np.uint8)
+    return fixed_width_column(np.broadcast_to(raw, (n, raw.shape[0])), pa.string())
+
+
+def block_hashes(block: Block) -> BlockHashes:
+    """Packed walls, problem and layout digests of every example of ``block``."""
     n, h, w = block.walls.shape
     packed = np.packbits(block.walls.reshape(n, h * w), axis=1)
-    size = struct.pack("<II", h, w)
-    sg = block.sg.astype("<i4")
-    walls_bytes = [row.tobytes() for row in packed]
-    base_layout = hashlib.blake2b(_LAYOUT_TAG, digest_size=16)
-    base_layout.update(size)
-    base_problem = hashlib.blake2b(_PROBLEM_TAG, digest_size=16)
-    base_problem.update(size)
-    lay_digests, prob_digests = [], []
-    for wb, corners in zip(walls_bytes, sg):
-        lay = base_layout.copy()
-        lay.update(wb)
-        lay_digests.append(lay.digest())
-        prob = base_problem.copy()
-        prob.update(corners.tobytes())
-        prob.update(wb)
-        prob_digests.append(prob.digest())
-    problems = [d.hex() for d in prob_digests]
-    layouts = [d.hex() for d in lay_digests]
-    return walls_bytes, problems, layouts, prob_digests, lay_digests
+    size = np.frombuffer(struct.pack("<II", h, w), dtype=np.uint8)
+
+    def messages(tag: bytes, *parts: np.ndarray) -> np.ndarray:
+        head = np.concatenate([np.frombuffer(tag, dtype=np.uint8), size])
+        return np.concatenate([np.broadcast_to(head, (n, head.shape[0])), *parts], axis=1)
+
+    corners = np.ascontiguousarray(block.sg.astype("<i4")).view(np.uint8).reshape(n, 16)
+    layout = blake2b_rows(messages(_LAYOUT_TAG, packed), 16)
+    problem = blake2b_rows(messages(_PROBLEM_TAG, corners, packed), 16)
+    return BlockHashes(packed, problem, layout)
 
 
 def block_table(
@@ -108,41 +157,43 @@ def block_table(
     family: str,
     params: dict,
     profile: str,
-    hashes: tuple[list[bytes], list[str], list[str]],
+    hashes: BlockHashes,
 ) -> pa.Table:
     """The Arrow table of the examples ``keep`` (row positions in the block, ascending)."""
     n_all, h, w = block.walls.shape
     keep = np.asarray(keep, dtype=np.int64)
     n = len(keep)
     indices = block.indices[keep]
-    walls_bytes, problems, layouts = hashes[:3]
     sg = block.sg[keep]
     params_json = json.dumps(params, sort_keys=True, separators=(",", ":"))
+    index = numeric_column(indices.astype(np.int64))
     columns = {
-        "id": pa.array([f"{split}-{i}" for i in indices.tolist()], type=pa.string()),
-        "split": pa.array([split] * n, type=pa.string()),
-        "index": pa.array(indices, type=pa.int64()),
-        "problem_hash": pa.array([problems[k] for k in keep.tolist()], type=pa.string()),
-        "layout_hash": pa.array([layouts[k] for k in keep.tolist()], type=pa.string()),
-        "family": pa.array([family] * n, type=pa.string()),
-        "params": pa.array([params_json] * n, type=pa.string()),
-        "profile": pa.array([profile] * n, type=pa.string()),
-        "height": pa.array(np.full(n, h, dtype=np.int16)),
-        "width": pa.array(np.full(n, w, dtype=np.int16)),
-        "walls": pa.array([walls_bytes[k] for k in keep.tolist()], type=pa.binary()),
-        "n_walls": pa.array(block.walls[keep].reshape(n, h * w).sum(axis=1).astype(np.int32)),
-        "start_x": pa.array(sg[:, 0]),
-        "start_y": pa.array(sg[:, 1]),
-        "goal_x": pa.array(sg[:, 2]),
-        "goal_y": pa.array(sg[:, 3]),
-        "solvable": pa.array(block.status[keep] == 1),
+        "id": pc.binary_join_element_wise(repeated_string(split, n), pc.cast(index, pa.string()),
+                                          repeated_string("-", n)),  # a str would import pandas
+        "split": repeated_string(split, n),
+        "index": index,
+        "problem_hash": _hex_column(hashes.problem[keep]),
+        "layout_hash": _hex_column(hashes.layout[keep]),
+        "family": repeated_string(family, n),
+        "params": repeated_string(params_json, n),
+        "profile": repeated_string(profile, n),
+        "height": numeric_column(np.full(n, h, dtype=np.int16)),
+        "width": numeric_column(np.full(n, w, dtype=np.int16)),
+        "walls": fixed_width_column(hashes.walls[keep], pa.binary()),
+        "n_walls": numeric_column(
+            block.walls[keep].reshape(n, h * w).sum(axis=1).astype(np.int32)),
+        "start_x": numeric_column(sg[:, 0].astype(np.int16)),
+        "start_y": numeric_column(sg[:, 1].astype(np.int16)),
+        "goal_x": numeric_column(sg[:, 2].astype(np.int16)),
+        "goal_y": numeric_column(sg[:, 3].astype(np.int16)),
+        "solvable": numeric_column(block.status[keep] == 1),
     }
     full = n == n_all
     trace = pack_trace(block.ev_off, block.ev_op, block.ev_x, block.ev_y, block.ev_g, block.ev_h)
     plan = pack_plan(block.pl_off, block.pl_x, block.pl_y)
-    columns["trace"] = trace if full else trace.take(pa.array(keep))
-    columns["plan"] = plan if full else plan.take(pa.array(keep))
+    columns["trace"] = trace if full else trace.take(numeric_column(keep))
+    columns["plan"] = plan if full else plan.take(numeric_column(keep))
     metrics = block.metrics[keep]
     for j, name in enumerate(METRIC_NAMES):
-        columns[name] = pa.array(metrics[:, j].astype(np.int32))
+        columns[name] = numeric_column(metrics[:, j].astype(np.int32))
     return pa.Table.from_pydict(columns, schema=SCHEMA)

@@ -21,7 +21,6 @@ import pyarrow as pa
 
 from ..search.metrics import METRIC_NAMES
 from .batch import Block, generate_block
-from .dedupe import digest_keys
 from .parquet_format import write_shard_file
 from .recipe import SplitSpec
 from .schema import block_hashes, block_table
@@ -117,8 +116,8 @@ def scan(task: ScanTask) -> ScanResult:
     return ScanResult(
         task.first,
         task.count,
-        digest_keys(hashes[3]),
-        digest_keys(hashes[4]),
+        hashes.problem_keys(),
+        hashes.layout_keys(),
         block.metrics[:, column].astype(np.int64),
         block.status == 1,
         task.spec_path,

@@ -203,7 +203,8 @@ def _hash_mismatch(table: pa.Table, p_hex: list[str], l_hex: list[str], block_ha
     empty = np.empty(0)
     block = Block(np.arange(n), bits.astype(bool).reshape(n, height, width), sg, empty, empty,
                   empty, empty, empty, empty, empty, empty, empty, empty, empty, empty)
-    _, problems, layouts, _, _ = block_hashes(block)
+    hashes = block_hashes(block)
+    problems, layouts = hashes.problem_hex(), hashes.layout_hex()
     for i in range(n):
         if problems[i] != p_hex[i] or layouts[i] != l_hex[i]:
             bad.append(i)

@@ -35,6 +35,7 @@ from ..datasets.load import Dataset
 from ..datasets.manifest import file_hash, shard_entries, split_statistics
 from ..datasets.packed import PLAN_DTYPE, TRACE_DTYPE
 from ..datasets.parquet_format import ROW_GROUP_ROWS, ShardWriter, check_codec, open_shard
+from ..datasets.shard_summary import SummaryPool
 from ..search.profiles import get_profile
 from .batch import (
     PROVENANCE,
@@ -360,12 +361,14 @@ def transform_dataset(
                 bar.close()
             shard_paths = [out_dir / s for s in shard_names]
             info = data.manifest["splits"][name]
-            shards = shard_entries(name, shard_paths, workers)
+            with SummaryPool(workers) as pool:  # each shard hashed and read once
+                shards = shard_entries(name, shard_paths, pool=pool)
+                statistics = split_statistics(shard_paths, pool)
             split_info[name] = {
                 "rows": sum(s["rows"] for s in shards),
                 "candidates": info.get("candidates", source_rows),
                 "shards": shards,
-                "statistics": split_statistics(shard_paths),
+                "statistics": statistics,
             }
             summaries[name] = {
                 "source_rows": source_rows,

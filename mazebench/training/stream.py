@@ -181,7 +181,7 @@ class ProblemStream:
         table = table.append_column("index", pa.array(b.indices, pa.int64()))
         usable = solved if self.solvable_only else np.ones(len(b), dtype=np.bool_)
         if self.exclude:
-            layouts = block_hashes(b)[2]
+            layouts = block_hashes(b).layout_hex()
             usable &= np.array([h not in self.exclude for h in layouts], dtype=np.bool_)
         metric = metrics[self.curriculum.metric] if self.curriculum else metrics["n_events"]
         return table, metric, usable
