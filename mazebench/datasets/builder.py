@@ -21,6 +21,7 @@ same bytes as an uninterrupted run.
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections import deque
 from collections.abc import Callable
@@ -36,6 +37,7 @@ from ..search.kernel import trace_capacity
 from .dedupe import Decider, KeySet, hex_keys
 from .engine import make_engine
 from .recipe import Recipe, SplitSpec
+from .shard_summary import ShardSummary, SummaryPool
 from .tasks import (
     META_FINGERPRINT,
     META_LCG,
@@ -169,6 +171,7 @@ class _SplitBuilder:
         self.realigned = 0
         self.scanned = 0  # non-speculative windows launched (their size grows)
         self.upstream_state = -1
+        self.summaries: SummaryPool | None = None  # takes the summaries workers return
 
     # -- resume -----------------------------------------------------------------------------
     def resume(self) -> int:
@@ -242,9 +245,11 @@ class _SplitBuilder:
     # -- shards -----------------------------------------------------------------------------
     def _commit_rename(self, window: _Window) -> None:
         path = self.split_dir / shard_name(len(self.result.shards))
+        with open(window.spec_path, "rb+") as fh:  # workers leave window files unsynced
+            os.fsync(fh.fileno())
         Path(window.spec_path).replace(path)
         self.result.renamed += 1
-        self._shard_done(path)
+        self._shard_done(path, window.result.spec_summary)
 
     def _commit_write(self, indices: np.ndarray) -> None:
         path = self.split_dir / shard_name(len(self.result.shards))
@@ -255,12 +260,16 @@ class _SplitBuilder:
             self._finish_write()
 
     def _finish_write(self) -> None:
-        path = self.engine.result(self.writes.popleft())
-        if self.on_shard is not None:
-            self.on_shard(Path(path))
+        path, summary = self.engine.result(self.writes.popleft())
+        self._landed(Path(path), summary)
 
-    def _shard_done(self, path: Path) -> None:
+    def _shard_done(self, path: Path, summary: ShardSummary | None = None) -> None:
         self.result.shards.append(path.name)
+        self._landed(path, summary)
+
+    def _landed(self, path: Path, summary: ShardSummary | None) -> None:
+        if summary is not None and self.summaries is not None:
+            self.summaries.put(path, summary)
         if self.on_shard is not None:
             self.on_shard(path)
 
@@ -409,6 +418,18 @@ class _SplitBuilder:
                 raise
 
 
+def _warm_up(recipe: Recipe) -> None:
+    """Initialise numba and load the kernels of generation and of the decisions (one example,
+    discarded), so that forked workers start with them loaded."""
+    from .batch import generate_block
+
+    for split in recipe.splits[:1]:
+        block = generate_block(split.maze, split.profile, 0, np.zeros(1, dtype=np.int64))
+        KeySet().add(np.zeros(1, dtype=np.uint64))
+        Decider(KeySet()).decide(np.zeros(1, dtype=np.uint64), np.zeros(1, dtype=np.uint64),
+                                 block.metrics[:, 0].astype(np.int64), 0, 1)
+
+
 def generate_block_upstream(split: SplitSpec, positions: np.ndarray, state: int):
     """Examples at ``positions`` of an upstream-stream split, from the LCG ``state``."""
     from .batch import generate_block
@@ -450,10 +471,9 @@ def build_dataset(
     """
     from .card_images import write_split_image
     from .manifest import write_card, write_manifest
-    from .shard_summary import SummaryPool
 
     out = Path(out_dir)
-    runner = make_engine(engine, workers)
+    runner = make_engine(engine, workers, warm_up=lambda: _warm_up(recipe))
     out.mkdir(parents=True, exist_ok=True)
     earlier = KeySet()
     results = []
@@ -474,6 +494,8 @@ def build_dataset(
         _SplitBuilder(recipe, split, out, earlier, runner, progress, landed)
         for split in recipe.splits
     ]
+    for builder in builders:
+        builder.summaries = pool
     for builder, following in zip(builders, builders[1:]):
         builder.next = following
     try:

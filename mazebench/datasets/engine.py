@@ -76,11 +76,23 @@ def _run_in_worker(fn: Callable[[Any], Any], arg: Any) -> Any:
 
 
 class ProcessEngine:
-    """A pool of local worker processes (``concurrent.futures``)."""
+    """A pool of local worker processes (``concurrent.futures``).
 
-    def __init__(self, workers: int) -> None:
+    ``warm_up`` runs in this process before the workers start; where they are forked (Linux) they
+    inherit what it loaded. The builder passes a call that initialises numba and loads the
+    generation kernels: numba's first call costs about 0.5 s per process, which every worker
+    and then the parent (for its decisions) paid anew while the workers were generating.
+    """
+
+    def __init__(self, workers: int, warm_up: Callable[[], Any] | None = None) -> None:
+        import multiprocessing
+
         self.parallelism = workers
-        self.pool = ProcessPoolExecutor(max_workers=workers, initializer=_worker_setup)
+        context = multiprocessing.get_context()
+        if warm_up is not None and context.get_start_method() == "fork":
+            warm_up()
+        self.pool = ProcessPoolExecutor(max_workers=workers, initializer=_worker_setup,
+                                        mp_context=context)
 
     def submit(self, fn: Callable[[Any], Any], arg: Any) -> Future:
         return self.pool.submit(_run_in_worker, fn, arg)
@@ -130,12 +142,14 @@ class RayEngine:
             self.ray.shutdown()
 
 
-def make_engine(engine: str = "local", workers: int = 1):
-    """The engine called ``engine`` (``local`` with ``workers`` processes, or ``ray``)."""
+def make_engine(engine: str = "local", workers: int = 1,
+                warm_up: Callable[[], Any] | None = None):
+    """The engine called ``engine`` (``local`` with ``workers`` processes, or ``ray``);
+    ``warm_up`` is run before forking local worker processes (see :class:`ProcessEngine`)."""
     if workers < 1:
         raise ValueError(f"--workers must be >= 1, got {workers}")
     if engine == "local":
-        return InlineEngine() if workers == 1 else ProcessEngine(workers)
+        return InlineEngine() if workers == 1 else ProcessEngine(workers, warm_up)
     if engine == "ray":
         return RayEngine(workers)
     raise ValueError(f"unknown engine {engine!r} (allowed: {', '.join(ENGINES)})")

@@ -104,6 +104,16 @@ def summarize_shard(path: Path | str) -> ShardSummary:
                         unsolvable)
 
 
+def summarize_written(path: Path | str, columns: dict[str, np.ndarray],
+                      unsolvable: int) -> ShardSummary:
+    """The summary of a shard just written from memory: ``columns`` holds the values of
+    :data:`STAT_COLUMNS` as written, so only the file's bytes are read back (for the hash)."""
+    path = Path(path)
+    counts = {c: ValueCounts(columns[c]) for c in STAT_COLUMNS if c in columns}
+    rows = len(next(iter(columns.values()))) if columns else 0
+    return ShardSummary(rows, path.stat().st_size, shard_hash(path), counts, int(unsolvable))
+
+
 class SummaryPool:
     """Shard summaries computed on background threads (hashlib and Parquet release the GIL),
     each shard once; also runs other per-split side work (card pictures) off the main thread."""
@@ -117,6 +127,12 @@ class SummaryPool:
         path = Path(path)
         if path not in self.futures:
             self.futures[path] = self.pool.submit(summarize_shard, path)
+
+    def put(self, path: Path | str, summary: ShardSummary) -> None:
+        """Record a summary computed elsewhere (by the worker that wrote the shard)."""
+        future: Future = Future()
+        future.set_result(summary)
+        self.futures[Path(path)] = future
 
     def call(self, fn: Callable, *args) -> Future:
         return self.pool.submit(fn, *args)

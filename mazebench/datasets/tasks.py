@@ -18,12 +18,14 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..search.metrics import METRIC_NAMES
 from .batch import Block, generate_block
 from .parquet_format import write_shard_file
 from .recipe import SplitSpec
 from .schema import block_hashes, block_table
+from .shard_summary import STAT_COLUMNS, ShardSummary, int_values, summarize_written
 
 META_FINGERPRINT = b"mazebench.recipe_fingerprint"
 META_NEXT = b"mazebench.next_candidate"
@@ -59,6 +61,7 @@ class ScanResult:
     metric: np.ndarray  # int64: the split's difficulty metric
     solvable: np.ndarray  # bool
     spec_path: str | None
+    spec_summary: ShardSummary | None = None  # of the speculative shard, if written
 
 
 @dataclass(frozen=True)
@@ -93,7 +96,7 @@ def shard_table(job: SplitJob, block: Block, hashes) -> pa.Table:
 
 
 def write_table(path: Path, table: pa.Table, job: SplitJob, next_candidate: int,
-                extra: dict[bytes, bytes] | None = None) -> None:
+                extra: dict[bytes, bytes] | None = None, *, fsync: bool = True) -> None:
     """Write ``table`` as a shard at ``path`` atomically (temporary name, fsync, rename)."""
     meta = {
         META_FINGERPRINT: job.fingerprint.encode(),
@@ -101,7 +104,15 @@ def write_table(path: Path, table: pa.Table, job: SplitJob, next_candidate: int,
         META_SPLIT: job.split.name.encode(),
         **(extra or {}),
     }
-    write_shard_file(table, path, meta, codec=job.codec)
+    write_shard_file(table, path, meta, codec=job.codec, fsync=fsync)
+
+
+def block_summary(path: Path | str, table: pa.Table) -> ShardSummary:
+    """The manifest summary of the shard just written from ``table`` (its statistics columns
+    counted in memory, not read back)."""
+    columns = {c: int_values(table.column(c)) for c in STAT_COLUMNS}
+    unsolvable = table.num_rows - (pc.sum(table.column("solvable")).as_py() or 0)
+    return summarize_written(path, columns, unsolvable)
 
 
 def scan(task: ScanTask) -> ScanResult:
@@ -110,9 +121,13 @@ def scan(task: ScanTask) -> ScanResult:
     block = generate_block(job.split.maze, job.split.profile, job.key, task.first, task.count)
     hashes = block_hashes(block)
     column = METRIC_NAMES.index(job.split.metric)
+    summary = None
     if task.spec_path is not None:
-        write_table(Path(task.spec_path), shard_table(job, block, hashes), job,
-                    task.first + task.count)
+        # not fsynced here: the builder syncs a window's file when it accepts it as a shard,
+        # before renaming it into place, so the worker does not wait on the disk
+        table = shard_table(job, block, hashes)
+        write_table(Path(task.spec_path), table, job, task.first + task.count, fsync=False)
+        summary = block_summary(task.spec_path, table)
     return ScanResult(
         task.first,
         task.count,
@@ -121,14 +136,17 @@ def scan(task: ScanTask) -> ScanResult:
         block.metrics[:, column].astype(np.int64),
         block.status == 1,
         task.spec_path,
+        summary,
     )
 
 
-def write(task: WriteTask) -> str:
-    """Regenerate the candidates ``task.indices`` and write them as the shard ``task.path``."""
+def write(task: WriteTask) -> tuple[str, ShardSummary]:
+    """Regenerate the candidates ``task.indices`` and write them as the shard ``task.path``;
+    returns the path and the shard's manifest summary."""
     job = task.job
     block = generate_block(job.split.maze, job.split.profile, job.key, task.indices)
     hashes = block_hashes(block)
     next_candidate = int(task.indices[-1]) + 1 if len(task.indices) else 0
-    write_table(Path(task.path), shard_table(job, block, hashes), job, next_candidate)
-    return task.path
+    table = shard_table(job, block, hashes)
+    write_table(Path(task.path), table, job, next_candidate)
+    return task.path, block_summary(task.path, table)
