@@ -126,10 +126,13 @@ sys.modules['mazebench'] = None  # importing mazebench would fail
 import numpy as np, pandas as pd, pyarrow.parquet as pq
 TRACE = np.dtype([("op", "i1"), ("x", "<i2"), ("y", "<i2"), ("g", "<i4"), ("h", "<i4")])
 PLAN = np.dtype([("x", "<i2"), ("y", "<i2")])
+def records(value, dtype):  # the reader the dataset card gives (byte planes)
+    planes = np.frombuffer(value, np.uint8).reshape(dtype.itemsize, -1)
+    return np.ascontiguousarray(planes.T).view(dtype).ravel()
 df = pd.read_parquet({str(tmp_path / 'd' / 'train')!r})
 assert len(df) == 130
-traces = df.trace.map(lambda b: np.frombuffer(b, TRACE))
-plans = df.plan.map(lambda b: np.frombuffer(b, PLAN))
+traces = df.trace.map(lambda b: records(b, TRACE))
+plans = df.plan.map(lambda b: records(b, PLAN))
 assert (traces.map(len) == df.n_events).all() and (plans.map(len) == df.plan_length).all()
 first = traces.iloc[0]
 assert set(first["op"]) <= {{0, 1}} and first["g"].min() >= 0
@@ -140,7 +143,7 @@ try:
     import polars as pl
     d = pl.read_parquet({str(tmp_path / 'd' / 'train' / '*.parquet')!r})
     assert d.height == 130
-    assert len(np.frombuffer(d["trace"][0], TRACE)) == d["n_events"][0]
+    assert len(records(d["trace"][0], TRACE)) == d["n_events"][0]
 except ImportError:
     pass
 print('ok')

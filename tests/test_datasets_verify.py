@@ -6,7 +6,6 @@ import json
 import shutil
 from pathlib import Path
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -15,7 +14,7 @@ from click.testing import CliRunner
 from mazebench.cli import main
 from mazebench.datasets.builder import build_dataset
 from mazebench.datasets.manifest import file_hash, shard_hash
-from mazebench.datasets.packed import PLAN_DTYPE, TRACE_DTYPE
+from mazebench.datasets.packed import PLAN_DTYPE, TRACE_DTYPE, decode_value, encode_value
 from mazebench.datasets.recipe import parse_recipe
 from mazebench.datasets.verify import verify_dataset
 
@@ -119,9 +118,9 @@ def test_changed_trace_is_caught_by_re_solving(data):
     path = data / "train" / "part-00002.parquet"
     table = pq.read_table(path)
     rows = table.to_pylist()
-    events = np.frombuffer(rows[3]["trace"], TRACE_DTYPE).copy()
+    events = decode_value(rows[3]["trace"], TRACE_DTYPE).copy()
     events["g"][2] += 1
-    rows[3]["trace"] = events.tobytes()
+    rows[3]["trace"] = encode_value(events)
     _rewrite(path, pa.Table.from_pylist(rows, schema=table.schema), data)
     assert verify_dataset(data, sample=0).ok  # checksums and hashes agree now
     report = verify_dataset(data, sample=None)
@@ -136,7 +135,7 @@ def test_changed_plan_of_randomised_profile(data):
     path = data / "test_random" / "part-00000.parquet"
     table = pq.read_table(path)
     rows = table.to_pylist()
-    rows[0]["plan"] = np.frombuffer(rows[0]["plan"], PLAN_DTYPE)[::-1].tobytes()
+    rows[0]["plan"] = encode_value(decode_value(rows[0]["plan"], PLAN_DTYPE)[::-1])
     _rewrite(path, pa.Table.from_pylist(rows, schema=table.schema), data)
     report = verify_dataset(data, sample=None)
     assert any("test_random-" in p and "plan differs" in p for p in report.problems), (
@@ -238,8 +237,8 @@ def test_transformed_dataset_tampering_is_caught(pristine, tmp_path):
     table = pq.read_table(path)
     rows = table.to_pylist()
     rows[1]["source_trace_hash"] = rows[2]["source_trace_hash"]
-    events = np.frombuffer(rows[4]["trace"], TRACE_DTYPE)
-    rows[4]["trace"] = events[:-1].tobytes()  # n_events no longer matches the trace
+    events = decode_value(rows[4]["trace"], TRACE_DTYPE)
+    rows[4]["trace"] = encode_value(events[:-1])  # n_events no longer matches the trace
     _rewrite(path, pa.Table.from_pylist(rows, schema=table.schema), out)
     problems = verify_dataset(out, sample=None).problems
     assert len(problems) == 2, problems

@@ -17,7 +17,7 @@ import mazebench
 from mazebench.cli import main
 from mazebench.datasets.builder import build_dataset
 from mazebench.datasets.load import example_from_row
-from mazebench.datasets.packed import TRACE_DTYPE
+from mazebench.datasets.packed import TRACE_DTYPE, decode_value
 from mazebench.datasets.recipe import load_recipe
 from mazebench.evaluate import ERROR_KINDS
 from mazebench.evaluate import parse as parse_completion
@@ -86,7 +86,7 @@ def _lines(path: Path) -> list[dict]:
 
 
 def _events(row: dict) -> list[tuple]:
-    return np.frombuffer(row["trace"], TRACE_DTYPE).tolist()
+    return decode_value(row["trace"], TRACE_DTYPE).tolist()
 
 
 def _parsed_events(text: str, dialect: str) -> list[tuple]:

@@ -40,11 +40,19 @@ def test_pack_unpack_round_trip_any_chunking(data, chunk_bytes):
     assert np.array_equal(got_off, off)
     for a, b in zip(got, fields):
         assert np.array_equal(a, b) and a.flags.c_contiguous
-    # each value is the row's records, readable with numpy alone
+    # each value is the row's records in byte planes, readable with numpy alone (the reader
+    # the docs give) and written the same from fields or from records
     flat = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    records = packed.records_of(TRACE_DTYPE, *fields)
+    assert packed.pack_records(off, records).to_pylist() == flat.to_pylist()
     for i, value in enumerate(flat.to_pylist()):
-        rec = np.frombuffer(value, TRACE_DTYPE)
-        assert np.array_equal(rec["x"], fields[1][off[i] : off[i + 1]])
+        planes = np.frombuffer(value, np.uint8).reshape(TRACE_DTYPE.itemsize, -1)
+        rec = np.ascontiguousarray(planes.T).view(TRACE_DTYPE).ravel()
+        assert rec.tobytes() == records[off[i] : off[i + 1]].tobytes()
+        assert np.array_equal(packed.decode_value(value, TRACE_DTYPE), rec)
+        assert packed.encode_value(rec) == value
+    got_off, got_records = packed.unpack(column, TRACE_DTYPE)
+    assert got_records.tobytes() == records.tobytes()
 
 
 def test_unpack_slices_nulls_and_large_binary():
@@ -92,3 +100,29 @@ def test_codecs_hold_the_same_rows(tmp_path):
 def test_unknown_codec_is_named():
     with pytest.raises(ValueError, match="compression = 'gzip'"):
         _recipe("gzip")
+
+
+def test_older_format_is_refused_with_a_clear_error(tmp_path):
+    """Format 1 datasets (records back to back) are not misread as byte planes."""
+    import json
+
+    from mazebench.datasets.load import load
+    from mazebench.datasets.verify import verify_dataset
+
+    out = tmp_path / "d"
+    build_dataset(_recipe("lz4"), out)
+    shard = next((out / "train").glob("*.parquet"))
+    assert pq.read_metadata(shard).metadata[packed.LAYOUT_KEY] == packed.LAYOUT
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["format_version"] == packed.FORMAT_VERSION == 2
+    manifest["format_version"] = 1
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    for read in (load, verify_dataset):
+        with pytest.raises(ValueError, match="format_version 1, this mazebench reads 2"):
+            read(out)
+    # a shard of format 1 in the output folder is not resumed into a format 2 dataset
+    table = pq.read_table(shard)
+    meta = {k: v for k, v in table.schema.metadata.items() if k != packed.LAYOUT_KEY}
+    pq.write_table(table.replace_schema_metadata(meta), shard)
+    with pytest.raises(ValueError, match="earlier mazebench"):
+        build_dataset(_recipe("lz4"), out)

@@ -10,7 +10,7 @@ import pytest
 import mazebench
 from mazebench.datasets.builder import build_dataset
 from mazebench.datasets.load import Dataset
-from mazebench.datasets.packed import TRACE_DTYPE
+from mazebench.datasets.packed import TRACE_DTYPE, decode_value
 from mazebench.datasets.recipe import parse_recipe
 from mazebench.problem import unpack_walls
 from mazebench.training.negatives import near_misses, negatives_table
@@ -63,7 +63,7 @@ def test_negatives_table_against_networkx(tiny):
             assert d_new < nx.shortest_path_length(g_old, old.start, old.goal)
             assert r["recalled_plan_valid"] and not r["recalled_plan_optimal"]
         # the stored ground truth is the negative's own A* trace
-        assert mazebench.solve(new).trace.x.tolist() == np.frombuffer(r["trace"],
+        assert mazebench.solve(new).trace.x.tolist() == decode_value(r["trace"],
                                                                       TRACE_DTYPE)["x"].tolist()
     again = negatives_table(tiny, "test", per_kind=2, radius=3, seed=1)
     assert again.equals(table)

@@ -36,6 +36,7 @@ from ..rng import stream_key
 from ..search.kernel import trace_capacity
 from .dedupe import Decider, KeySet, hex_keys
 from .engine import make_engine
+from .packed import LAYOUT, LAYOUT_KEY
 from .recipe import Recipe, SplitSpec
 from .shard_summary import ShardSummary, SummaryPool
 from .tasks import (
@@ -51,7 +52,6 @@ from .tasks import (
     write_table,
 )
 
-FORMAT_VERSION = 1
 SCAN_WINDOW = 4096  # largest window of candidates when not speculating (they start at 256)
 MAX_SPECULATIVE_SHARD = 16384  # larger shards are written from accepted indices only
 MAX_REALIGN = 2  # speculation stops when this many and > 1/8 of the shards were misaligned
@@ -121,6 +121,9 @@ def _existing_shards(split_dir: Path, fingerprint: str) -> list[tuple[Path, int,
     number = 0
     while (path := split_dir / shard_name(number)).exists():
         meta = pq.read_metadata(path).metadata or {}
+        if meta.get(LAYOUT_KEY) != LAYOUT:
+            raise ValueError(f"{path} was written by an earlier mazebench (dataset format 1); "
+                             "use another output folder or delete it")
         if meta.get(META_FINGERPRINT, b"").decode() != fingerprint:
             raise ValueError(
                 f"{path} was written by a different recipe; use another output folder "
@@ -419,15 +422,20 @@ class _SplitBuilder:
 
 
 def _warm_up(recipe: Recipe) -> None:
-    """Initialise numba and load the kernels of generation and of the decisions (one example,
-    discarded), so that forked workers start with them loaded."""
+    """Initialise numba and load the kernels of generation and of the decisions (the first
+    candidate of the first split, discarded), so that forked workers start with them loaded.
+    Best effort: any error is left for the build itself to report."""
     from .batch import generate_block
 
-    for split in recipe.splits[:1]:
-        block = generate_block(split.maze, split.profile, 0, np.zeros(1, dtype=np.int64))
-        KeySet().add(np.zeros(1, dtype=np.uint64))
-        Decider(KeySet()).decide(np.zeros(1, dtype=np.uint64), np.zeros(1, dtype=np.uint64),
-                                 block.metrics[:, 0].astype(np.int64), 0, 1)
+    try:
+        for split in recipe.splits[:1]:
+            block = generate_block(split.maze, split.profile, split_key(recipe, split),
+                                   np.zeros(1, dtype=np.int64))
+            keys = np.zeros(1, dtype=np.uint64)
+            KeySet().add(keys)
+            Decider(KeySet()).decide(keys, keys, block.metrics[:, 0].astype(np.int64), 0, 1)
+    except Exception:  # noqa: BLE001 - only a warm-up
+        pass
 
 
 def generate_block_upstream(split: SplitSpec, positions: np.ndarray, state: int):

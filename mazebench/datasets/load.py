@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..problem import Problem, unpack_walls
-from .packed import PLAN_DTYPE, TRACE_DTYPE, TRACE_FIELDS
+from .packed import PLAN_DTYPE, TRACE_DTYPE, TRACE_FIELDS, check_format, decode_value
 from .parquet_format import open_shard
 
 
@@ -36,6 +36,7 @@ class Dataset:
         if not manifest.exists():
             raise ValueError(f"{self.path} is not a mazebench dataset (no manifest.json)")
         self.manifest = json.loads(manifest.read_text())
+        check_format(self.manifest, str(self.path))
 
     @property
     def splits(self) -> list[str]:
@@ -87,8 +88,8 @@ def example_from_row(row: dict) -> Example:
 
     walls = unpack_walls(row["walls"], int(row["height"]), int(row["width"]))
     problem = Problem(walls, (row["start_x"], row["start_y"]), (row["goal_x"], row["goal_y"]))
-    events = np.frombuffer(row["trace"] or b"", TRACE_DTYPE)
-    cells = np.frombuffer(row["plan"] or b"", PLAN_DTYPE)
+    events = decode_value(row["trace"], TRACE_DTYPE)
+    cells = decode_value(row["plan"], PLAN_DTYPE)
     trace = Trace.from_arrays(*(np.ascontiguousarray(events[f]) for f in TRACE_FIELDS))
     plan = Plan.from_arrays(np.ascontiguousarray(cells["x"]), np.ascontiguousarray(cells["y"]))
     return Example(row["id"], problem, trace, plan, bool(row["solvable"]), row)

@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 
 from .. import __version__
+from .packed import FORMAT_VERSION
 from .recipe import Recipe
 from .shard_summary import (
     SHARD_HASH,
@@ -97,7 +98,7 @@ def write_manifest(out: Path, recipe: Recipe, results: list, seconds: float,
             pool.close()
     manifest = {
         "format": "mazebench-dataset",
-        "format_version": 1,
+        "format_version": FORMAT_VERSION,
         "mazebench_version": __version__,
         "recipe": recipe.to_dict(),
         "splits": splits,
@@ -177,15 +178,21 @@ def write_card(out: Path, manifest: dict, *, images: bool | dict[str, str] = Tru
         "`polars.read_parquet(\"<dir>/<split>/*.parquet\")` or "
         "`datasets.load_dataset(\"parquet\", data_files={\"train\": \"<dir>/train/*.parquet\"})`.",
         "",
-        "The `trace` and `plan` columns hold one binary value per row, records back to back "
-        "(little-endian, packed); numpy reads them:",
+        "The `trace` and `plan` columns hold one binary value per row: the row's records "
+        "(little-endian, packed) in byte planes, byte 0 of every record, then byte 1, ... "
+        "(Parquet's BYTE_STREAM_SPLIT inside the value); numpy reads them:",
         "",
         "```python",
         "import numpy as np",
         'TRACE = np.dtype([("op", "i1"), ("x", "<i2"), ("y", "<i2"), ("g", "<i4"), ("h", "<i4")])',
         'PLAN = np.dtype([("x", "<i2"), ("y", "<i2")])',
-        "trace = np.frombuffer(row[\"trace\"], TRACE)   # op: 0 create, 1 close",
-        "plan = np.frombuffer(row[\"plan\"], PLAN)",
+        "",
+        "def records(value, dtype):",
+        "    planes = np.frombuffer(value, np.uint8).reshape(dtype.itemsize, -1)",
+        "    return np.ascontiguousarray(planes.T).view(dtype).ravel()",
+        "",
+        "trace = records(row[\"trace\"], TRACE)   # op: 0 create, 1 close",
+        "plan = records(row[\"plan\"], PLAN)",
         "```",
         "",
     ]

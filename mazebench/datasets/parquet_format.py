@@ -20,6 +20,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from .packed import LAYOUT, LAYOUT_KEY
+
 PACKED = ("trace", "plan", "trace_anchor")
 ROW_GROUP_ROWS = 8192
 CODECS = ("lz4", "zstd", "none")
@@ -49,7 +51,8 @@ class ShardWriter:
         self.path = Path(path)
         self.fsync = fsync
         self.tmp = self.path.with_name(f".{self.path.name}.tmp-{os.getpid()}")
-        self.schema = schema.with_metadata({**(schema.metadata or {}), **metadata})
+        self.schema = schema.with_metadata({**(schema.metadata or {}), **metadata,
+                                            LAYOUT_KEY: LAYOUT})
         names = schema.names
         packed = check_codec(codec)
         compression = {c: (packed if c in PACKED else "zstd") for c in names}

@@ -38,6 +38,7 @@ import pyarrow.parquet as pq
 from ..search.metrics import METRIC_NAMES
 from .dedupe import KeySet, hex_keys
 from .manifest import file_hash, split_statistics
+from .packed import check_format
 from .schema import SCHEMA
 
 
@@ -415,6 +416,7 @@ def verify_dataset(path: str | Path, *, sample: int | None = 64, seed: int = 0,
         manifest["splits"], manifest["recipe"]["splits"]  # noqa: B018 - shape check
     except (ValueError, KeyError, TypeError) as exc:
         raise ValueError(f"{manifest_path}: not a mazebench manifest ({exc})") from None
+    check_format(manifest, str(root))
     report = Report()
     readable = _check_files(root, manifest, report)
     _check_rows(root, manifest, readable, report, check_hashes)

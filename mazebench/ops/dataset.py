@@ -33,7 +33,7 @@ import pyarrow.parquet as pq
 from .. import __version__
 from ..datasets.load import Dataset
 from ..datasets.manifest import file_hash, shard_entries, split_statistics
-from ..datasets.packed import PLAN_DTYPE, TRACE_DTYPE
+from ..datasets.packed import FORMAT_VERSION, PLAN_DTYPE, TRACE_DTYPE
 from ..datasets.parquet_format import ROW_GROUP_ROWS, ShardWriter, check_codec, open_shard
 from ..datasets.shard_summary import SummaryPool
 from ..search.profiles import get_profile
@@ -383,7 +383,7 @@ def transform_dataset(
         raise
     manifest = {
         "format": "mazebench-dataset",
-        "format_version": 1,
+        "format_version": FORMAT_VERSION,
         "mazebench_version": __version__,
         "recipe": recipe,
         "splits": split_info,
