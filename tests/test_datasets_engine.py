@@ -44,10 +44,29 @@ def test_two_workers_same_bytes(reference, tmp_path):
     assert _files(tmp_path / "d") == reference
 
 
-def test_without_speculation_same_bytes(reference, tmp_path, monkeypatch):
-    monkeypatch.setattr(builder, "MAX_SPECULATIVE_SHARD", 0)
-    manifest = build_dataset(parse_recipe(RECIPE), tmp_path / "d", card_images=False)
-    assert manifest["splits"]["train"]["build"]["renamed_shards"] == 0
+@pytest.mark.parametrize("path", ["assembled", "regenerated"])
+@pytest.mark.parametrize("workers", [1, 2])
+def test_without_speculation_same_bytes(reference, tmp_path, monkeypatch, path, workers):
+    """Windows smaller than a shard: every shard is assembled from the accepted rows of
+    several window files, or regenerated from its accepted indices; same bytes either way."""
+    monkeypatch.setattr(builder, "MAX_WINDOW", 7)
+    monkeypatch.setattr(builder, "ASSEMBLE_MIN_CELLS", 0 if path == "assembled" else 10**9)
+    manifest = build_dataset(parse_recipe(RECIPE), tmp_path / "d", card_images=False,
+                             workers=workers)
+    for split in ("train", "test_dups"):
+        build = manifest["splits"][split]["build"]
+        assert build["renamed_shards"] == 0 and build[f"{path}_shards"] == len(
+            manifest["splits"][split]["shards"])
+    assert _files(tmp_path / "d") == reference
+    assert not list((tmp_path / "d").rglob(".spec-*"))  # window files are all removed
+
+
+def test_assembled_after_rejections_same_bytes(reference, tmp_path, monkeypatch):
+    """Speculative windows misaligned by duplicates: the rest of the split is assembled."""
+    monkeypatch.setattr(builder, "ASSEMBLE_MIN_CELLS", 0)
+    manifest = build_dataset(parse_recipe(RECIPE), tmp_path / "d", card_images=False,
+                             workers=2)
+    assert manifest["splits"]["test_dups"]["build"]["assembled_shards"] > 0
     assert _files(tmp_path / "d") == reference
 
 

@@ -19,12 +19,13 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from ..search.metrics import METRIC_NAMES
 from .batch import Block, generate_block
 from .parquet_format import write_shard_file
 from .recipe import SplitSpec
-from .schema import block_hashes, block_table
+from .schema import block_hashes, block_table, numeric_column
 from .shard_summary import STAT_COLUMNS, ShardSummary, int_values, summarize_written
 
 META_FINGERPRINT = b"mazebench.recipe_fingerprint"
@@ -62,6 +63,14 @@ class ScanResult:
     solvable: np.ndarray  # bool
     spec_path: str | None
     spec_summary: ShardSummary | None = None  # of the speculative shard, if written
+
+
+@dataclass(frozen=True)
+class AssembleTask:
+    job: SplitJob
+    pieces: tuple  # (window file, row positions in it) in shard order
+    path: str
+    next_candidate: int
 
 
 @dataclass(frozen=True)
@@ -138,6 +147,22 @@ def scan(task: ScanTask) -> ScanResult:
         task.spec_path,
         summary,
     )
+
+
+def assemble(task: AssembleTask) -> tuple[str, ShardSummary]:
+    """Write the shard ``task.path`` from rows of window files (written by :func:`scan`);
+    returns the path and the shard's manifest summary.
+
+    Rows are pure functions of their candidate index, so the table equals the one
+    :func:`write` regenerates from the same indices, and it is written from one contiguous
+    table the same way: the bytes are identical (tested), at the cost of reading and writing
+    Parquet instead of generating and solving the mazes again.
+    """
+    parts = [pq.ParquetFile(path).read().take(numeric_column(np.asarray(rows, np.int64)))
+             for path, rows in task.pieces]
+    table = pa.concat_tables(parts).combine_chunks().replace_schema_metadata(None)
+    write_table(Path(task.path), table, task.job, task.next_candidate)
+    return task.path, block_summary(task.path, table)
 
 
 def write(task: WriteTask) -> tuple[str, ShardSummary]:
