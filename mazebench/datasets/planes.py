@@ -3,10 +3,11 @@
 A row's ``n`` records of ``s`` bytes are stored as ``s`` planes of ``n`` bytes: byte ``k`` of
 every record, then byte ``k + 1`` of every record, and so on (Parquet's BYTE_STREAM_SPLIT
 encoding, applied inside each value). Grouping the bytes of a field this way puts the mostly-zero
-high bytes of ``x``, ``y``, ``g``, ``h`` into long runs. Measured on a 50,000-row shard of 30x30
-Wilson traces (``benchmarks/bench_generate.py``, notes of the fourth session): LZ4 compresses the
-planes at 906 MB/s to 1,136 bytes per row, the interleaved records at 358 MB/s to 1,793 bytes
-per row, so a shard is 37% smaller and its trace column writes 1.7x faster.
+high bytes of ``x``, ``y``, ``g``, ``h`` into long runs. Measured on 50,000 rows of 30x30
+Wilson traces, one core (``benchmarks/bench_packed.py``, ``benchmarks/results/packed.md``): LZ4
+compresses the planes at 901 MB/s to 1,132 bytes per row, the interleaved records at 399 MB/s
+to 1,787 bytes per row, so the trace column is 37% smaller (a whole shard 33%: 1,998 -> 1,331
+MB per 10^6 rows), writes to Parquet 2.0x faster and reads 1.4x faster.
 
 Kernels here convert between planes, interleaved records and separate field arrays, row by row;
 ``byte_off`` / ``off`` are row offsets in bytes / records. Loop indices are unsigned so that
