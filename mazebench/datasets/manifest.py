@@ -31,10 +31,11 @@ __all__ = ["SHARD_HASH", "STAT_COLUMNS", "file_hash", "shard_hash", "shard_entri
 QUANTILES = (0.0, 0.1, 0.5, 0.9, 1.0)
 
 
-def _summaries(paths: list[Path], pool: SummaryPool | None, threads: int) -> list[ShardSummary]:
+def _summaries(paths: list[Path], pool: SummaryPool | None, threads: int,
+               hashed: bool = True) -> list[ShardSummary]:
     if pool is not None:
         return pool.summaries(paths)
-    with SummaryPool(threads) as own:
+    with SummaryPool(threads, hashed=hashed) as own:
         return own.summaries(paths)
 
 
@@ -54,7 +55,7 @@ def split_statistics(paths: list[Path], pool: SummaryPool | None = None,
     """
     if not paths:
         return {}
-    summaries = _summaries(paths, pool, workers)
+    summaries = _summaries(paths, pool, workers, hashed=False)
     rows = sum(s.rows for s in summaries)
     if rows == 0:
         return {}

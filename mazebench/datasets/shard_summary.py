@@ -90,8 +90,9 @@ def int_values(column: pa.ChunkedArray) -> np.ndarray:
     return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
 
 
-def summarize_shard(path: Path | str) -> ShardSummary:
-    """Hash ``path`` and count the values of its statistics columns (those it has)."""
+def summarize_shard(path: Path | str, hashed: bool = True) -> ShardSummary:
+    """Hash ``path`` (unless not ``hashed``: ``sha256`` is then empty) and count the values of
+    its statistics columns (those it has)."""
     path = Path(path)
     shard = pq.ParquetFile(path)  # not pq.read_table: it imports pyarrow.dataset (0.4 s)
     present = [c for c in (*STAT_COLUMNS, "solvable") if c in shard.schema_arrow.names]
@@ -100,8 +101,8 @@ def summarize_shard(path: Path | str) -> ShardSummary:
     unsolvable = 0
     if "solvable" in present:
         unsolvable = int(table.num_rows - (pc.sum(table.column("solvable")).as_py() or 0))
-    return ShardSummary(shard.metadata.num_rows, path.stat().st_size, shard_hash(path), counts,
-                        unsolvable)
+    return ShardSummary(shard.metadata.num_rows, path.stat().st_size,
+                        shard_hash(path) if hashed else "", counts, unsolvable)
 
 
 def summarize_written(path: Path | str, columns: dict[str, np.ndarray],
@@ -118,15 +119,16 @@ class SummaryPool:
     """Shard summaries computed on background threads (hashlib and Parquet release the GIL),
     each shard once; also runs other per-split side work (card pictures) off the main thread."""
 
-    def __init__(self, threads: int = 1) -> None:
+    def __init__(self, threads: int = 1, *, hashed: bool = True) -> None:
         self.pool = ThreadPoolExecutor(max(1, threads), thread_name_prefix="mazebench-summary")
         self.futures: dict[Path, Future] = {}
+        self.hashed = hashed  # False: statistics only (``verify`` hashes the files itself)
 
     def submit(self, path: Path | str) -> None:
         """Start summarizing ``path`` (a finished shard) unless it already is."""
         path = Path(path)
         if path not in self.futures:
-            self.futures[path] = self.pool.submit(summarize_shard, path)
+            self.futures[path] = self.pool.submit(summarize_shard, path, self.hashed)
 
     def put(self, path: Path | str, summary: ShardSummary) -> None:
         """Record a summary computed elsewhere (by the worker that wrote the shard)."""
