@@ -126,3 +126,17 @@ def test_older_format_is_refused_with_a_clear_error(tmp_path):
     pq.write_table(table.replace_schema_metadata(meta), shard)
     with pytest.raises(ValueError, match="earlier mazebench"):
         build_dataset(_recipe("lz4"), out)
+
+
+def test_unpack_into_a_given_array():
+    off = np.array([0, 2, 2, 5])
+    fields = [np.arange(5, dtype=d) * (k + 1) for k, d in
+              enumerate((np.int8, np.int16, np.int16, np.int32, np.int32))]
+    column = pack_trace(off, *fields)
+    out = np.zeros(5, dtype=TRACE_DTYPE)
+    got_off, records = packed.unpack(column, TRACE_DTYPE, "trace", out=out)
+    assert records is out or np.shares_memory(records, out)
+    assert got_off.tolist() == off.tolist()
+    assert out.tobytes() == packed.records_of(TRACE_DTYPE, *fields).tobytes()
+    with pytest.raises(ValueError, match="trace: 5 records do not fit the 4 records"):
+        packed.unpack(column, TRACE_DTYPE, "trace", out=np.zeros(4, dtype=TRACE_DTYPE))

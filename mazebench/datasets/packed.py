@@ -165,14 +165,22 @@ def _planes_of(column, dtype: np.dtype, name: str) -> tuple[np.ndarray, np.ndarr
     return np.concatenate(offs), raw
 
 
-def unpack(column, dtype: np.dtype, name: str = "column") -> tuple[np.ndarray, np.ndarray]:
+def unpack(column, dtype: np.dtype, name: str = "column",
+           out: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Row offsets (int64, counted in records) and the records (a new contiguous array of
-    ``dtype``) of a packed binary column; see :func:`_planes_of` for what it accepts."""
+    ``dtype``, or ``out`` filled) of a packed binary column; see :func:`_planes_of` for what it
+    accepts. ``out`` must hold exactly the column's records."""
     off, planes = _planes_of(column, dtype, name)
     size = dtype.itemsize
+    if out is not None and (out.dtype != dtype or out.shape != (int(off[-1]),)):
+        raise ValueError(f"{name}: {int(off[-1])} records do not fit the {out.shape[0]} "
+                         "records given for them")
     if size == 1:
-        return off, planes.view(dtype)
-    raw = np.empty_like(planes)
+        if out is None:
+            return off, planes.view(dtype)
+        out.view(np.uint8)[:] = planes
+        return off, out
+    raw = np.empty_like(planes) if out is None else out.view(np.uint8)
     planes_to_records(off * size, planes, raw, size)
     return off, raw.view(dtype)
 

@@ -255,13 +255,16 @@ class TraceBatch:
         return replace(self, off=off, records=records)
 
 
-def batch_from_table(table: pa.Table) -> TraceBatch:
-    """A :class:`TraceBatch` over a dataset table (list columns read without copies)."""
+def batch_from_table(table: pa.Table, records: np.ndarray | None = None) -> TraceBatch:
+    """A :class:`TraceBatch` over a dataset table; ``records`` (optional) receives its trace
+    records, which must fit exactly (``read_split`` decodes each shard into its slice of the
+    split's array)."""
     missing = [c for c in (*TRACE_COLUMNS, *PLAN_COLUMNS, "index", "walls", "height", "width",
                            "start_x", "start_y", "goal_x", "goal_y") if c not in table.column_names]
     if missing:
         raise ValueError(f"table is not a mazebench dataset table: column {missing[0]!r} missing")
-    off, records = (_ro(a) for a in unpack(table.column("trace"), TRACE_DTYPE, "trace"))
+    off, records = (_ro(a) for a in unpack(table.column("trace"), TRACE_DTYPE, "trace",
+                                           out=records))
     plan_off, plan = (_ro(a) for a in unpack(table.column("plan"), PLAN_DTYPE, "plan"))
     n = table.num_rows
     extra: dict = {}
