@@ -140,3 +140,20 @@ def test_unpack_into_a_given_array():
     assert out.tobytes() == packed.records_of(TRACE_DTYPE, *fields).tobytes()
     with pytest.raises(ValueError, match="trace: 5 records do not fit the 4 records"):
         packed.unpack(column, TRACE_DTYPE, "trace", out=np.zeros(4, dtype=TRACE_DTYPE))
+
+
+def test_read_split_names_a_shard_whose_n_events_disagree(tmp_path):
+    import pyarrow.compute as pc
+
+    from mazebench.ops.dataset import read_split
+
+    out = tmp_path / "d"
+    build_dataset(_recipe("lz4"), out, card_images=False)
+    paths = sorted((out / "train").glob("*.parquet"))
+    assert len(read_split(paths)) == 90
+    table = pq.read_table(paths[1])
+    bumped = pc.add(table.column("n_events"), pa.scalar(1, pa.int32()))
+    table = table.set_column(table.schema.get_field_index("n_events"), "n_events", bumped)
+    pq.write_table(table, paths[1])
+    with pytest.raises(ValueError, match=r"part-00001\.parquet: trace: .* do not fit .* n_events"):
+        read_split(paths)

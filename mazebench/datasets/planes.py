@@ -24,8 +24,8 @@ from numba import njit, uint64
 def _transpose(byte_off: np.ndarray, src: np.ndarray, out: np.ndarray, size: int,
                to_planes: bool) -> None:
     """Records to planes (or back), eight records at a time: the eight bytes a plane holds for
-    them travel as one 64-bit word, which measured 1.9-2.0x faster than byte by byte (3.3 and
-    3.6 GB/s per core instead of 1.7 and 1.8 on 30x30 Wilson traces)."""
+    them travel as one 64-bit word, which measured 1.9-2.0x faster than byte by byte (3.2-3.6
+    GB/s per core instead of 1.7-1.8 on 30x30 Wilson traces)."""
     s = uint64(size)
     eight = uint64(8)
     for r in range(byte_off.shape[0] - 1):

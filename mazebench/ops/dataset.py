@@ -155,8 +155,8 @@ def read_split(paths: Sequence[Path], workers: int = 2) -> TraceBatch:
         try:
             return _read(paths[k], records[starts[k] : starts[k + 1]])
         except ValueError as exc:
-            raise ValueError(f"{paths[k]}: n_events disagrees with the trace column "
-                             f"({exc})") from None
+            hint = " (its n_events column disagrees)" if "do not fit" in str(exc) else ""
+            raise ValueError(f"{paths[k]}: {exc}{hint}") from None
 
     with ThreadPoolExecutor(max(1, workers)) as pool:
         for path, part in zip(paths, pool.map(read, range(len(paths)))):
