@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import argparse
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+from bench_ops import best  # the timing helper of the sibling script
 
 from mazebench.datasets.batch import generate_block
 from mazebench.datasets.packed import TRACE_DTYPE, _column, records_of
@@ -27,15 +27,7 @@ from mazebench.mazes.api import MazeSpec
 from mazebench.search.profiles import get_profile
 
 PAGE = 1 << 20
-
-
-def _best(fn, repeats: int = 3) -> float:
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
+REPEAT = 3  # best of
 
 
 def main() -> None:
@@ -61,13 +53,13 @@ def main() -> None:
                 c = pa.Codec(codec)
                 pages = [pa.py_buffer(data[i : i + PAGE]) for i in range(0, len(data), PAGE)]
                 packed_size = sum(c.compress(p).size for p in pages)
-                t_c = _best(lambda c=c, pages=pages: [c.compress(p) for p in pages])
+                t_c = best(lambda c=c, pages=pages: [c.compress(p) for p in pages], REPEAT)
                 table = pa.table({"trace": _column(off - off[0], data, size, (1 << 31) - 1)})
                 path = Path(tmp) / f"{name}-{codec}.parquet"
-                t_w = _best(lambda t=table, p=path, codec=codec: pq.write_table(
+                t_w = best(lambda t=table, p=path, codec=codec: pq.write_table(
                     t, p, compression=codec, use_dictionary=False, write_statistics=False,
-                    row_group_size=8192))
-                t_r = _best(lambda p=path: [b for b in open_shard(p).iter_batches(8192)])
+                    row_group_size=8192), REPEAT)
+                t_r = best(lambda p=path: [b for b in open_shard(p).iter_batches(8192)], REPEAT)
                 print(f"| {name} | {codec} | {data.nbytes / t_c / 1e6:,.0f} | "
                       f"{packed_size / n:,.0f} | {n / t_w:,.0f} | {n / t_r:,.0f} |")
 

@@ -90,29 +90,25 @@ def int_values(column: pa.ChunkedArray) -> np.ndarray:
     return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
 
 
-def summarize_shard(path: Path | str, hashed: bool = True) -> ShardSummary:
-    """Hash ``path`` (unless not ``hashed``: ``sha256`` is then empty) and count the values of
-    its statistics columns (those it has)."""
+def table_summary(path: Path | str, table: pa.Table, hashed: bool = True) -> ShardSummary:
+    """The summary of the shard at ``path`` whose rows (at least its statistics and
+    ``solvable`` columns) are ``table``: value counts of the :data:`STAT_COLUMNS` it has,
+    unsolvable rows, and (unless not ``hashed``: ``sha256`` is then empty) the file's hash."""
     path = Path(path)
+    names = table.column_names
+    counts = {c: ValueCounts(int_values(table.column(c))) for c in STAT_COLUMNS if c in names}
+    unsolvable = 0
+    if "solvable" in names:
+        unsolvable = int(table.num_rows - (pc.sum(table.column("solvable")).as_py() or 0))
+    return ShardSummary(table.num_rows, path.stat().st_size, shard_hash(path) if hashed else "",
+                        counts, unsolvable)
+
+
+def summarize_shard(path: Path | str, hashed: bool = True) -> ShardSummary:
+    """:func:`table_summary` of a shard read from disk (its statistics columns only)."""
     shard = pq.ParquetFile(path)  # not pq.read_table: it imports pyarrow.dataset (0.4 s)
     present = [c for c in (*STAT_COLUMNS, "solvable") if c in shard.schema_arrow.names]
-    table = shard.read(columns=present)
-    counts = {c: ValueCounts(int_values(table.column(c))) for c in STAT_COLUMNS if c in present}
-    unsolvable = 0
-    if "solvable" in present:
-        unsolvable = int(table.num_rows - (pc.sum(table.column("solvable")).as_py() or 0))
-    return ShardSummary(shard.metadata.num_rows, path.stat().st_size,
-                        shard_hash(path) if hashed else "", counts, unsolvable)
-
-
-def summarize_written(path: Path | str, columns: dict[str, np.ndarray],
-                      unsolvable: int) -> ShardSummary:
-    """The summary of a shard just written from memory: ``columns`` holds the values of
-    :data:`STAT_COLUMNS` as written, so only the file's bytes are read back (for the hash)."""
-    path = Path(path)
-    counts = {c: ValueCounts(columns[c]) for c in STAT_COLUMNS if c in columns}
-    rows = len(next(iter(columns.values()))) if columns else 0
-    return ShardSummary(rows, path.stat().st_size, shard_hash(path), counts, int(unsolvable))
+    return table_summary(path, shard.read(columns=present), hashed)
 
 
 class SummaryPool:

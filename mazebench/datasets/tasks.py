@@ -18,7 +18,6 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from ..search.metrics import METRIC_NAMES
@@ -26,7 +25,7 @@ from .batch import Block, generate_block
 from .parquet_format import write_shard_file
 from .recipe import SplitSpec
 from .schema import block_hashes, block_table, numeric_column
-from .shard_summary import STAT_COLUMNS, ShardSummary, int_values, summarize_written
+from .shard_summary import ShardSummary, table_summary
 
 META_FINGERPRINT = b"mazebench.recipe_fingerprint"
 META_NEXT = b"mazebench.next_candidate"
@@ -116,14 +115,6 @@ def write_table(path: Path, table: pa.Table, job: SplitJob, next_candidate: int,
     write_shard_file(table, path, meta, codec=job.codec, fsync=fsync)
 
 
-def block_summary(path: Path | str, table: pa.Table) -> ShardSummary:
-    """The manifest summary of the shard just written from ``table`` (its statistics columns
-    counted in memory, not read back)."""
-    columns = {c: int_values(table.column(c)) for c in STAT_COLUMNS}
-    unsolvable = table.num_rows - (pc.sum(table.column("solvable")).as_py() or 0)
-    return summarize_written(path, columns, unsolvable)
-
-
 def scan(task: ScanTask) -> ScanResult:
     """Generate a window of candidates; return their keys (and write it if speculative)."""
     job = task.job
@@ -136,7 +127,7 @@ def scan(task: ScanTask) -> ScanResult:
         # before renaming it into place, so the worker does not wait on the disk
         table = shard_table(job, block, hashes)
         write_table(Path(task.spec_path), table, job, task.first + task.count, fsync=False)
-        summary = block_summary(task.spec_path, table)
+        summary = table_summary(task.spec_path, table)
     return ScanResult(
         task.first,
         task.count,
@@ -162,7 +153,7 @@ def assemble(task: AssembleTask) -> tuple[str, ShardSummary]:
              for path, rows in task.pieces]
     table = pa.concat_tables(parts).combine_chunks().replace_schema_metadata(None)
     write_table(Path(task.path), table, task.job, task.next_candidate)
-    return task.path, block_summary(task.path, table)
+    return task.path, table_summary(task.path, table)
 
 
 def write(task: WriteTask) -> tuple[str, ShardSummary]:
@@ -174,4 +165,4 @@ def write(task: WriteTask) -> tuple[str, ShardSummary]:
     next_candidate = int(task.indices[-1]) + 1 if len(task.indices) else 0
     table = shard_table(job, block, hashes)
     write_table(Path(task.path), table, job, next_candidate)
-    return task.path, block_summary(task.path, table)
+    return task.path, table_summary(task.path, table)

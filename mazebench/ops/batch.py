@@ -2,9 +2,9 @@
 
 :class:`TraceBatch` holds the rows' trace and plan as packed records with offsets (see
 :mod:`mazebench.ops.events`) next to an Arrow table of every other column, so operators work on
-whole shards or splits without per-example objects. :func:`batch_from_table` views the packed
-``trace`` and ``plan`` columns (:mod:`mazebench.datasets.packed`) without copying them;
-:func:`table_from_batch` hands the records back to Arrow (no copy either), recomputes the trace
+whole shards or splits without per-example objects. :func:`batch_from_table` decodes the
+byte-plane ``trace`` and ``plan`` columns (:mod:`mazebench.datasets.packed`) into records;
+:func:`table_from_batch` encodes the records back into byte planes, recomputes the trace
 metrics and appends the provenance columns:
 
 ==================  =============  =========================================================
@@ -47,6 +47,7 @@ from ..datasets.packed import (
     records_of,
     unpack,
 )
+from ..datasets.schema import fixed_width_column, repeated_string
 from ..rng import mix64
 from ..search.metrics import scan_events
 
@@ -110,8 +111,8 @@ class TraceBatch:
     """Rows of one split: packed trace and plan records plus the other columns as Arrow.
 
     ``records`` is a contiguous read-only array of :data:`~mazebench.datasets.packed.TRACE_DTYPE`
-    records (row ``i``: ``records[off[i]:off[i + 1]]``), often a zero-copy view of the Parquet
-    column; ``op``, ``x``, ``y``, ``g``, ``h`` are strided views of its fields (numba reads them
+    records (row ``i``: ``records[off[i]:off[i + 1]]``), decoded from the Parquet column's byte
+    planes; ``op``, ``x``, ``y``, ``g``, ``h`` are strided views of its fields (numba reads them
     in place). ``plan`` holds :data:`~mazebench.datasets.packed.PLAN_DTYPE` records the same way.
     ``extra`` holds the per-row provenance columns the chain has produced so far (numpy arrays,
     keyed by column name); ``anchors`` asks for the ``trace_anchor`` labels of the final trace.
@@ -332,24 +333,12 @@ def _trace_hash_kernel(off, op, x, y, g, h, hexd, out):
             out[base + 2 * k + 1] = hexd[int(byte & np.uint64(0xF))]
 
 
-def string_column(data: np.ndarray, width: int, n: int) -> pa.Array:
-    """A string array of ``n`` fixed-width entries stored back to back in ``data`` (uint8)."""
-    offsets = (np.arange(n + 1, dtype=np.int32) * width).astype(np.int32)
-    return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data))
-
-
-def constant_strings(value: str, n: int) -> pa.Array:
-    """``n`` copies of one string without a Python list."""
-    raw = np.frombuffer(value.encode(), dtype=np.uint8)
-    return string_column(np.tile(raw, n) if n else np.zeros(0, np.uint8), len(raw), n)
-
-
 def trace_hashes(off, op, x, y, g, h) -> pa.Array:
     """Per-row 128-bit trace hashes as 32-character hex strings."""
     n = off.shape[0] - 1
     out = np.empty(32 * n, dtype=np.uint8)
     _trace_hash_kernel(off, op, x, y, g, h, _HEX, out)
-    return string_column(out, 32, n)
+    return fixed_width_column(out.reshape(n, 32), pa.string())
 
 
 # -- metrics ---------------------------------------------------------------------------------
@@ -396,7 +385,7 @@ def table_from_batch(batch: TraceBatch, ops_spec: str, column_order: list[str],
         if len(previous) != 1:
             raise ValueError("rows of one table carry different operator chains")
         ops_spec = f"{previous[0]}|{ops_spec}" if previous[0] else ops_spec
-    new["ops"] = constant_strings(ops_spec, n)
+    new["ops"] = repeated_string(ops_spec, n)
     for name in ("swap_source", "tail_events", "removed_events"):
         if name in batch.extra:
             new[name] = pa.array(np.asarray(batch.extra[name]), type=PROVENANCE[name])
