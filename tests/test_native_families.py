@@ -156,7 +156,11 @@ def test_braid_walls_adds_loops(hh: int, hw: int, index: int) -> None:
     walls = prim.carve(h, w, native_stream(8, "prim", index=index), np.zeros(0))
     assert braid.loop_count(walls) == 0
     opened = braid.braid(walls, native_stream(8, "braid", index=index), 0.5, 1)
-    assert opened > 0
+    # a perfect maze of hh x hw cells has (hh - 1)(hw - 1) removable walls, each opened with
+    # probability 0.5: none opens with probability 2^-(hh-1)(hw-1) (1/16 at 3 x 3 cells)
+    assert opened >= 0
+    if (hh - 1) * (hw - 1) >= 20:
+        assert opened > 0
     assert braid.loop_count(walls) == opened
     again = prim.carve(h, w, native_stream(8, "prim", index=index), np.zeros(0))
     braid.braid(again, native_stream(8, "braid", index=index), 0.5, 1)

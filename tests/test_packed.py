@@ -157,3 +157,39 @@ def test_read_split_names_a_shard_whose_n_events_disagree(tmp_path):
     pq.write_table(table, paths[1])
     with pytest.raises(ValueError, match=r"part-00001\.parquet: trace: .* do not fit .* n_events"):
         read_split(paths)
+
+
+def test_shard_writer_summary_matches_the_file_read_back(tmp_path):
+    """The writer hashes the bytes as it writes them and counts the statistics of the tables
+    it writes: the summary equals the one computed from the finished file."""
+    from mazebench.datasets.parquet_format import ShardWriter
+    from mazebench.datasets.shard_summary import summarize_shard
+
+    rng = np.random.default_rng(3)
+    tables = [pa.table({"n_events": rng.integers(0, 50, n).astype(np.int32),
+                        "plan_length": rng.integers(1, 9, n).astype(np.int32),
+                        "solvable": rng.random(n) < 0.8}) for n in (5, 0, 17)]
+    writer = ShardWriter(tmp_path / "part-00000.parquet", tables[0].schema, {b"k": b"v"},
+                         fsync=True)
+    for table in tables:
+        writer.write(table)
+    got = writer.close({b"end": b"1"})
+    want = summarize_shard(tmp_path / "part-00000.parquet")
+    assert (got.rows, got.size, got.sha256, got.unsolvable) == (
+        want.rows, want.size, want.sha256, want.unsolvable)
+    assert got.rows == 22 and len(got.sha256) == 64
+    for name in ("n_events", "plan_length"):
+        assert np.array_equal(got.counts[name].values, want.counts[name].values)
+        assert np.array_equal(got.counts[name].counts, want.counts[name].counts)
+    assert [p.name for p in tmp_path.iterdir()] == ["part-00000.parquet"]
+
+
+def test_shard_writer_abort_leaves_nothing(tmp_path):
+    from mazebench.datasets.parquet_format import ShardWriter
+
+    table = pa.table({"n_events": np.arange(4, dtype=np.int32)})
+    with pytest.raises(RuntimeError), ShardWriter(tmp_path / "part-00000.parquet",
+                                                  table.schema, {}) as writer:
+        writer.write(table)
+        raise RuntimeError("killed")
+    assert list(tmp_path.iterdir()) == []

@@ -90,25 +90,43 @@ def int_values(column: pa.ChunkedArray) -> np.ndarray:
     return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
 
 
-def table_summary(path: Path | str, table: pa.Table, hashed: bool = True) -> ShardSummary:
-    """The summary of the shard at ``path`` whose rows (at least its statistics and
-    ``solvable`` columns) are ``table``: value counts of the :data:`STAT_COLUMNS` it has,
-    unsolvable rows, and (unless not ``hashed``: ``sha256`` is then empty) the file's hash."""
-    path = Path(path)
-    names = table.column_names
-    counts = {c: ValueCounts(int_values(table.column(c))) for c in STAT_COLUMNS if c in names}
-    unsolvable = 0
-    if "solvable" in names:
-        unsolvable = int(table.num_rows - (pc.sum(table.column("solvable")).as_py() or 0))
-    return ShardSummary(table.num_rows, path.stat().st_size, shard_hash(path) if hashed else "",
-                        counts, unsolvable)
+class SummaryBuilder:
+    """The statistics half of a :class:`ShardSummary`, accumulated from the tables a writer
+    writes (value counts of the :data:`STAT_COLUMNS` present, unsolvable rows), so a shard is
+    summarised from memory instead of being read back."""
+
+    def __init__(self) -> None:
+        self.rows = 0
+        self.counts: dict[str, ValueCounts] = {}
+        self.unsolvable = 0
+
+    def add(self, table: pa.Table) -> None:
+        names = table.column_names
+        for c in STAT_COLUMNS:
+            if c in names:
+                counts = ValueCounts(int_values(table.column(c)))
+                if c in self.counts:
+                    self.counts[c].merge(counts)
+                else:
+                    self.counts[c] = counts
+        if "solvable" in names:
+            self.unsolvable += int(table.num_rows - (pc.sum(table.column("solvable")).as_py()
+                                                     or 0))
+        self.rows += table.num_rows
+
+    def finish(self, size: int, sha256: str) -> ShardSummary:
+        return ShardSummary(self.rows, size, sha256, self.counts, self.unsolvable)
 
 
 def summarize_shard(path: Path | str, hashed: bool = True) -> ShardSummary:
-    """:func:`table_summary` of a shard read from disk (its statistics columns only)."""
+    """The summary of a shard on disk, from its statistics columns (``sha256`` is empty unless
+    ``hashed``)."""
+    path = Path(path)
     shard = pq.ParquetFile(path)  # not pq.read_table: it imports pyarrow.dataset (0.4 s)
     present = [c for c in (*STAT_COLUMNS, "solvable") if c in shard.schema_arrow.names]
-    return table_summary(path, shard.read(columns=present), hashed)
+    builder = SummaryBuilder()
+    builder.add(shard.read(columns=present))
+    return builder.finish(path.stat().st_size, shard_hash(path) if hashed else "")
 
 
 class SummaryPool:

@@ -25,7 +25,7 @@ from .batch import Block, generate_block
 from .parquet_format import write_shard_file
 from .recipe import SplitSpec
 from .schema import block_hashes, block_table, numeric_column
-from .shard_summary import ShardSummary, table_summary
+from .shard_summary import ShardSummary
 
 META_FINGERPRINT = b"mazebench.recipe_fingerprint"
 META_NEXT = b"mazebench.next_candidate"
@@ -104,15 +104,16 @@ def shard_table(job: SplitJob, block: Block, hashes) -> pa.Table:
 
 
 def write_table(path: Path, table: pa.Table, job: SplitJob, next_candidate: int,
-                extra: dict[bytes, bytes] | None = None, *, fsync: bool = True) -> None:
-    """Write ``table`` as a shard at ``path`` atomically (temporary name, fsync, rename)."""
+                extra: dict[bytes, bytes] | None = None, *, fsync: bool = True) -> ShardSummary:
+    """Write ``table`` as a shard at ``path`` atomically (temporary name, fsync, rename);
+    returns its manifest summary."""
     meta = {
         META_FINGERPRINT: job.fingerprint.encode(),
         META_NEXT: str(next_candidate).encode(),
         META_SPLIT: job.split.name.encode(),
         **(extra or {}),
     }
-    write_shard_file(table, path, meta, codec=job.codec, fsync=fsync)
+    return write_shard_file(table, path, meta, codec=job.codec, fsync=fsync)
 
 
 def scan(task: ScanTask) -> ScanResult:
@@ -126,8 +127,8 @@ def scan(task: ScanTask) -> ScanResult:
         # not fsynced here: the builder syncs a window's file when it accepts it as a shard,
         # before renaming it into place, so the worker does not wait on the disk
         table = shard_table(job, block, hashes)
-        write_table(Path(task.spec_path), table, job, task.first + task.count, fsync=False)
-        summary = table_summary(task.spec_path, table)
+        summary = write_table(Path(task.spec_path), table, job, task.first + task.count,
+                              fsync=False)
     return ScanResult(
         task.first,
         task.count,
@@ -152,8 +153,7 @@ def assemble(task: AssembleTask) -> tuple[str, ShardSummary]:
     parts = [pq.ParquetFile(path).read().take(numeric_column(np.asarray(rows, np.int64)))
              for path, rows in task.pieces]
     table = pa.concat_tables(parts).combine_chunks().replace_schema_metadata(None)
-    write_table(Path(task.path), table, task.job, task.next_candidate)
-    return task.path, table_summary(task.path, table)
+    return task.path, write_table(Path(task.path), table, task.job, task.next_candidate)
 
 
 def write(task: WriteTask) -> tuple[str, ShardSummary]:
@@ -164,5 +164,4 @@ def write(task: WriteTask) -> tuple[str, ShardSummary]:
     hashes = block_hashes(block)
     next_candidate = int(task.indices[-1]) + 1 if len(task.indices) else 0
     table = shard_table(job, block, hashes)
-    write_table(Path(task.path), table, job, next_candidate)
-    return task.path, table_summary(task.path, table)
+    return task.path, write_table(Path(task.path), table, job, next_candidate)

@@ -35,7 +35,7 @@ from ..datasets.load import Dataset
 from ..datasets.manifest import file_hash, shard_entries, split_statistics
 from ..datasets.packed import FORMAT_VERSION, PLAN_DTYPE, TRACE_DTYPE
 from ..datasets.parquet_format import ROW_GROUP_ROWS, ShardWriter, check_codec, open_shard
-from ..datasets.shard_summary import SummaryPool
+from ..datasets.shard_summary import ShardSummary, SummaryPool
 from ..search.profiles import get_profile
 from .batch import (
     PROVENANCE,
@@ -192,6 +192,7 @@ class _SplitJob:
         self.columns, self.order, self.text, self.codec = columns, order, text, codec
         self.profile = get_profile(spec["profile"])
         self.summaries: list[dict] = [{} for _ in steps]
+        self.written: dict[Path, ShardSummary] = {}  # the manifest summaries of new shards
         self.lock = threading.Lock()
 
     def table(self, batch: TraceBatch) -> pa.Table:
@@ -204,7 +205,7 @@ class _SplitJob:
     def write(self, number: int, tables, metadata=None) -> int:
         """Write the tables of an iterable as shard ``number`` (the writer opens on the first
         table, whose schema it takes); ``metadata()`` gives key-value pairs known only at the
-        end. Returns the rows written."""
+        end. Returns the rows written; the shard's summary goes to ``self.written``."""
         writer = None
         try:
             for table in tables:
@@ -216,8 +217,10 @@ class _SplitJob:
             if writer is not None:
                 writer.abort()
             raise
-        writer.close(metadata() if metadata else None)
-        return writer.rows
+        summary = writer.close(metadata() if metadata else None)
+        with self.lock:
+            self.written[writer.path] = summary
+        return summary.rows
 
     def finish(self, batch: TraceBatch, number: int) -> tuple[str, int]:
         """Write rows of a batch in memory as shard ``number``, a row group at a time."""
@@ -368,7 +371,9 @@ def transform_dataset(
                 bar.close()
             shard_paths = [out_dir / s for s in shard_names]
             info = data.manifest["splits"][name]
-            with SummaryPool(workers) as pool:  # each shard hashed and read once
+            with SummaryPool(workers) as pool:  # shards a killed run wrote are read again
+                for path, summary in job.written.items():
+                    pool.put(path, summary)
                 shards = shard_entries(name, shard_paths, pool=pool)
                 statistics = split_statistics(shard_paths, pool)
             split_info[name] = {
