@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow.parquet as pq
 
+from ..progress import Progress
 from ..rng import stream_key
 from ..search.kernel import trace_capacity
 from .dedupe import Decider, KeySet, hex_keys
@@ -94,28 +95,6 @@ class SplitResult:
     assembled: int = 0  # shards assembled from the accepted rows of window files
     regenerated: int = 0  # shards written from their accepted indices
     seconds: float = 0.0
-
-
-class _Progress:
-    """A tqdm progress bar when stderr is a terminal, silence otherwise."""
-
-    def __init__(self, total: int, desc: str, enabled: bool) -> None:
-        self.bar = None
-        if enabled:
-            try:
-                from tqdm import tqdm
-
-                self.bar = tqdm(total=total, desc=desc, unit="ex", leave=False)
-            except ImportError:  # pragma: no cover - tqdm is optional
-                self.bar = None
-
-    def update(self, n: int) -> None:
-        if self.bar is not None:
-            self.bar.update(n)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
 
 
 def _existing_shards(split_dir: Path, fingerprint: str) -> list[tuple[Path, int, dict]]:
@@ -181,7 +160,7 @@ class _SplitBuilder:
         self.speculative = split.difficulty is None and self.per_shard <= MAX_WINDOW
         self.result = SplitResult(split.name)
         self.progress = progress
-        self.bar = _Progress(0, "", False)
+        self.bar = Progress(enabled=False)
         self.start_pos: int | None = None  # next candidate after the resumed shards
         self.next: _SplitBuilder | None = None  # the following split, whose windows may start
         self.windows: deque[_Window] = deque()
@@ -335,7 +314,7 @@ class _SplitBuilder:
     def run(self) -> SplitResult:
         t0 = time.perf_counter()
         pos = self.start()
-        self.bar = _Progress(self.split.count, self.split.name, self.progress)
+        self.bar = Progress(self.split.count, self.split.name, enabled=self.progress)
         self.bar.update(self.result.rows)
         try:
             if self.split.stream == "native":

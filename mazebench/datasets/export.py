@@ -31,6 +31,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..atomic import write_chunks
+from ..progress import Progress
 from ..search.profiles import get_profile
 from .load import Dataset, example_from_row
 from .packed import unpack_plan, unpack_trace
@@ -205,32 +206,18 @@ def export_dataset(
     out = Path(out)
     single_file = len(names) == 1 and out.suffix == ".jsonl"
     results = []
-    bar = _bar(sum(data.num_rows(n) for n in names), progress)
+    bar = Progress(sum(data.num_rows(n) for n in names), enabled=progress)
     for name in names:
         reader = SplitReader(data, name)
         use = dialect or reader.profile.dialect
         target = out if single_file else out / f"{name}.jsonl"
         size = write_chunks(target, _progress(jsonl_chunks(reader, use), bar, reader))
         results.append(ExportResult(name, reader.rows, size, str(target)))
-    if bar is not None:
-        bar.close()
+    bar.close()
     return results
 
 
-def _bar(total: int, enabled: bool):
-    if not enabled:
-        return None
-    try:
-        from tqdm import tqdm
-    except ImportError:  # pragma: no cover
-        return None
-    return tqdm(total=total, unit="ex", leave=False)
-
-
-def _progress(chunks, bar, reader):
-    if bar is None:
-        yield from chunks
-        return
+def _progress(chunks, bar: Progress, reader):
     done = 0
     for chunk in chunks:
         yield chunk

@@ -41,6 +41,7 @@ from numba import njit
 from ..datasets.export import RowArrays, SplitReader
 from ..datasets.load import load
 from ..datasets.text import NATIVE_DIALECTS, render, to_string_array
+from ..progress import Progress
 from ..rng import KIND_NATIVE, next_index, stream_key, stream_state
 from ..search.fast import solve_batch
 from ..search.profiles import get_profile
@@ -302,11 +303,8 @@ def write_baseline(
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
     result = BaselineResult(kind, str(out))
-    bar = None
-    if progress:
-        from tqdm import tqdm
-
-        bar = tqdm(total=sum(r.rows for r in readers), desc=f"baseline {kind}", unit=" rows")
+    bar = Progress(sum(r.rows for r in readers), f"baseline {kind}", enabled=progress,
+                   unit=" rows")
     try:
         with open(tmp, "wb") as fh:
             for reader in readers:
@@ -330,13 +328,11 @@ def write_baseline(
                     result.lines += n
                     result.splits[name] = result.splits.get(name, 0) + n
                     first += n
-                    if bar is not None:
-                        bar.update(n)
+                    bar.update(n)
         os.replace(tmp, out)
     finally:
         if tmp.exists():
             tmp.unlink()
-        if bar is not None:
-            bar.close()
+        bar.close()
     return result
 

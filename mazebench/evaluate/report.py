@@ -83,13 +83,13 @@ Thinking (arXiv 2509.07339) and DeepConf (arXiv 2508.15260) analyses with :mod:`
 from __future__ import annotations
 
 import math
-import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from ..progress import Progress
 from . import stats
 from .confidence import selection_accuracy
 from .outcomes import CONF_SCORES, Outcomes, ScoreOptions, score_chunk
@@ -321,14 +321,6 @@ class _Truth(Mapping):
 
 
 # -- driver ------------------------------------------------------------------------------------
-def _progress(enabled: bool):
-    if not enabled:
-        return None
-    from tqdm import tqdm
-
-    return tqdm(desc="evaluate", unit=" lines", file=sys.stderr, dynamic_ncols=True)
-
-
 def evaluate_predictions(
     dataset: str | Path,
     predictions: str | Path,
@@ -375,7 +367,7 @@ def evaluate_predictions(
     out = Outcomes(len(ref.splits))
     unknown = 0
     unknown_examples: list[str] = []
-    bar = _progress(progress)
+    bar = Progress(desc="evaluate", enabled=progress, unit=" lines")
     for chunk in iter_predictions(predictions, read, chunk_lines=chunk_lines):
         rows = ref.lookup_spans(chunk.buf, chunk.id_start, chunk.id_end)
         missing = np.flatnonzero(rows < 0)
@@ -383,10 +375,8 @@ def evaluate_predictions(
         for i in missing[: max(0, MAX_UNKNOWN_EXAMPLES - len(unknown_examples))].tolist():
             unknown_examples.append(chunk.id(i)[:80])
         score_chunk(ref, chunk, rows, opts, out)
-        if bar is not None:
-            bar.update(len(chunk))
-    if bar is not None:
-        bar.close()
+        bar.update(len(chunk))
+    bar.close()
     o = out.finish(ref.split_of)  # lines sorted by split: each split is a slice (views)
 
     def truth(rows: np.ndarray) -> _Truth:

@@ -36,6 +36,7 @@ from ..datasets.manifest import file_hash, shard_entries, split_statistics
 from ..datasets.packed import FORMAT_VERSION, PLAN_DTYPE, TRACE_DTYPE
 from ..datasets.parquet_format import ROW_GROUP_ROWS, ShardWriter, check_codec, open_shard
 from ..datasets.shard_summary import ShardSummary, SummaryPool
+from ..progress import Progress
 from ..search.profiles import get_profile
 from .batch import (
     PROVENANCE,
@@ -86,23 +87,6 @@ def _finished(path: Path, split: str, spec: str) -> pq.FileMetaData | None:
     if meta.get(META_OPS) != spec.encode() or meta.get(META_SPLIT) != split.encode():
         return None
     return info
-
-
-class _Bar:
-    def __init__(self, total: int, desc: str, enabled: bool) -> None:
-        self.bar = None
-        if enabled:
-            from tqdm import tqdm
-
-            self.bar = tqdm(total=total, desc=desc, unit="ex", leave=False)
-
-    def update(self, n: int) -> None:
-        if self.bar is not None:
-            self.bar.update(n)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
 
 
 # -- text column -------------------------------------------------------------------------------
@@ -265,7 +249,7 @@ class _SplitJob:
             merge_summaries(self.summaries, steps)
 
 
-def _transform_split(job: _SplitJob, workers: int, shard_rows: int, bar: _Bar) -> list[str]:
+def _transform_split(job: _SplitJob, workers: int, shard_rows: int, bar: Progress) -> list[str]:
     names: list[str] = []
     if needs_split(job.steps):
         batch = read_split(job.paths, workers)
@@ -364,7 +348,7 @@ def transform_dataset(
                             compression)
             source_rows = data.num_rows(name)
             shard_rows = max([pq.read_metadata(p).num_rows for p in paths] + [1])
-            bar = _Bar(source_rows, name, progress)
+            bar = Progress(source_rows, name, enabled=progress)
             try:
                 shard_names = _transform_split(job, workers, shard_rows, bar)
             finally:

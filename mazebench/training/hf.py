@@ -40,6 +40,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from ..progress import Progress
 from .anchors import anchor_cells
 
 METRIC_COLUMNS = ["family", "height", "width", "plan_length", "n_events"]
@@ -230,7 +231,7 @@ def export_hf(dataset_dir: str | Path, out_dir: str | Path, dialect: str | None 
     if len(set(hf_names)) != len(hf_names):
         raise ValueError(f"splits {names} collide once made Hugging Face safe ({hf_names})")
     out = Path(out_dir)
-    bar = _bar(sum(data.num_rows(n) for n in names), progress)
+    bar = Progress(sum(data.num_rows(n) for n in names), enabled=progress)
     results, dialects, sizes, nbytes = [], {}, set(), {}
     for name, hf in zip(names, hf_names):
         reader = SplitReader(data, name)
@@ -247,8 +248,7 @@ def export_hf(dataset_dir: str | Path, out_dir: str | Path, dialect: str | None 
                 table = pa.concat_tables([p[k] for p in parts] or [schema.empty_table()])
                 nbytes[config, hf] = nbytes.get((config, hf), 0) + table.nbytes
                 size += _write(table, out / folder / hf / f"part-{number:05d}.parquet")
-            if bar is not None:
-                bar.update(sum(len(p[0]) for p in parts))
+            bar.update(sum(len(p[0]) for p in parts))
         results.append(HFResult(name, reader.rows, size, str(out / "data" / hf)))
     tokenizer = len(sizes) == 1 and next(iter(sizes))[0] != "compact"
     if tokenizer:
@@ -258,16 +258,6 @@ def export_hf(dataset_dir: str | Path, out_dir: str | Path, dialect: str | None 
     (out / "README.md").write_text(
         _card(list(zip(hf_names, [r.rows for r in results])), nbytes, dialects, title,
               tokenizer))
-    if bar is not None:
-        bar.close()
+    bar.close()
     return results
 
-
-def _bar(total: int, enabled: bool):
-    if not enabled:
-        return None
-    try:
-        from tqdm import tqdm
-    except ImportError:  # pragma: no cover
-        return None
-    return tqdm(total=total, unit="ex", leave=False)
