@@ -218,3 +218,33 @@ def test_upstream_stream_needs_upstream_conventions():
                             "profile": "searchformer"}}}
     with pytest.raises(ValueError, match="needs profile = 'beyond-semantics'"):
         parse_recipe(bad)
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
+            if p.is_file()}
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "hf"])
+def test_export_bytes_do_not_depend_on_threads(dataset, tmp_path, monkeypatch, fmt):
+    """Batches of 7 rows rendered on 1 or 3 threads give the same files; the JSONL bytes also
+    equal the default batch size's."""
+    from mazebench.datasets import export
+
+    whole = _files(Path(export.export_dataset(dataset, tmp_path / "whole", format=fmt,
+                                              workers=1)[0].path).parent)
+    monkeypatch.setattr(export, "BATCH_ROWS", 7)
+    outs = []
+    for workers in (1, 3):
+        result = export.export_dataset(dataset, tmp_path / f"w{workers}", format=fmt,
+                                       workers=workers)
+        outs.append(_files(tmp_path / f"w{workers}"))
+        assert sum(r.rows for r in result) == 107
+    assert outs[0] == outs[1]
+    if fmt == "jsonl":
+        assert outs[0] == whole
+    else:
+        part = "data/train/part-00000.parquet"
+        assert pq.read_table(tmp_path / "w1" / part).equals(
+            pq.read_table(tmp_path / "whole" / part))
+        assert pq.ParquetFile(tmp_path / "w1" / part).metadata.num_row_groups == 4  # 25 rows

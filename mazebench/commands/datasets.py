@@ -17,10 +17,12 @@ import click
 @click.option("--split", "splits", multiple=True, help="Export only this split (repeatable).")
 @click.option("--no-specials", is_flag=True,
               help="hf: leave the upstream bos/eos tokens out of prompt and completion.")
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1),
+              help="Threads rendering text (the output does not depend on it).")
 @click.option("-o", "--output", required=True, type=click.Path(),
               help="Output folder (or a .jsonl file when one split is exported as jsonl).")
 def export(directory: str, fmt: str, dialect: str | None, splits: tuple[str, ...],
-           no_specials: bool, output: str) -> None:
+           no_specials: bool, workers: int, output: str) -> None:
     """Export a dataset in the upstream text formats, or as a Hugging Face folder.
 
     jsonl + beyond-semantics writes {"text": "..."} lines byte for byte as the Beyond Semantics
@@ -43,7 +45,7 @@ def export(directory: str, fmt: str, dialect: str | None, splits: tuple[str, ...
     t0 = time.perf_counter()
     results = export_dataset(directory, output, format=fmt, dialect=dialect,
                              splits=list(splits) or None, progress=sys.stderr.isatty(),
-                             specials=not no_specials)
+                             specials=not no_specials, workers=workers)
     seconds = time.perf_counter() - t0
     rows = sum(r.rows for r in results)
     size = sum(r.bytes for r in results)

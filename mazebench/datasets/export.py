@@ -31,6 +31,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..atomic import write_chunks
+from ..ordered import ordered_map
 from ..progress import Progress
 from ..search.profiles import get_profile
 from .load import Dataset, example_from_row
@@ -111,8 +112,12 @@ class SplitReader:
         """The columns the writers read (``trace_costs`` when the dataset has it)."""
         return list(self._columns)
 
+    def record_batches(self) -> Iterator[pa.RecordBatch]:
+        """The split's rows, :data:`BATCH_ROWS` at a time, in the columns the writers read."""
+        return self.data.iter_batches(self.split, BATCH_ROWS, columns=self.columns())
+
     def batches(self) -> Iterator[tuple[pa.RecordBatch, RowArrays]]:
-        for batch in self.data.iter_batches(self.split, BATCH_ROWS, columns=self.columns()):
+        for batch in self.record_batches():
             yield batch, batch_arrays(batch, self.height, self.width)
 
     def unsolved_plan(self, rows: RowArrays) -> np.ndarray:
@@ -144,17 +149,20 @@ def _python_parts(reader: SplitReader, batch: pa.RecordBatch, dialect: str) -> l
     return out
 
 
-def jsonl_chunks(reader: SplitReader, dialect: str) -> Iterator[bytes]:
-    """The bytes of a split's JSONL export, batch by batch."""
+def jsonl_chunks(reader: SplitReader, dialect: str, workers: int = 1) -> Iterator[bytes]:
+    """The bytes of a split's JSONL export, batch by batch (rendered on ``workers`` threads,
+    in order)."""
     layout = {"beyond-semantics": "bs_jsonl", "searchformer": "sf_jsonl"}.get(dialect)
-    for batch, rows in reader.batches():
+
+    def chunk(batch: pa.RecordBatch) -> bytes:
         if layout is not None:
+            rows = batch_arrays(batch, reader.height, reader.width)
             buf, _ = _render(reader, rows, layout, dialect)
-            yield buf.tobytes()
-        else:
-            yield "".join(
-                json.dumps(p) + "\n" for p in _python_parts(reader, batch, dialect)
-            ).encode()
+            return buf.tobytes()
+        return "".join(json.dumps(p) + "\n" for p in _python_parts(reader, batch, dialect)
+                       ).encode()
+
+    yield from ordered_map(chunk, reader.record_batches(), workers if layout else 1)
 
 
 def prompt_completion(reader: SplitReader, batch: pa.RecordBatch, rows: RowArrays,
@@ -184,9 +192,11 @@ def export_dataset(
     splits: list[str] | None = None,
     progress: bool = False,
     specials: bool = True,
+    workers: int = 2,
 ) -> list[ExportResult]:
     """Export splits of the dataset at ``path`` to ``out`` (see module doc); ``specials``:
-    the ``hf`` texts carry the upstream bos/eos tokens."""
+    the ``hf`` texts carry the upstream bos/eos tokens; ``workers``: threads rendering text
+    (the bytes do not depend on it)."""
     from ..conventions.dialects import get_dialect
 
     if format not in FORMATS:
@@ -198,7 +208,7 @@ def export_dataset(
 
         return [ExportResult(r.split, r.rows, r.bytes, r.path)
                 for r in export_hf(path, out, dialect, splits=splits, specials=specials,
-                                   progress=progress)]
+                                   progress=progress, workers=workers)]
     data = Dataset(path)
     names = list(splits) if splits else data.splits
     for name in names:
@@ -211,7 +221,7 @@ def export_dataset(
         reader = SplitReader(data, name)
         use = dialect or reader.profile.dialect
         target = out if single_file else out / f"{name}.jsonl"
-        size = write_chunks(target, _progress(jsonl_chunks(reader, use), bar, reader))
+        size = write_chunks(target, _progress(jsonl_chunks(reader, use, workers), bar, reader))
         results.append(ExportResult(name, reader.rows, size, str(target)))
     bar.close()
     return results

@@ -60,7 +60,7 @@ _SF_CLOSE = lit('"}\n')
 _COMMA = lit(", ")
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def put_fixed(buf, pos, row, width, length):
     """Copy ``width`` bytes of a fragment row and advance by ``length`` (slack at buffer end)."""
     for i in range(width):
@@ -68,7 +68,7 @@ def put_fixed(buf, pos, row, width, length):
     return pos + length
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _prompt(buf, pos, dialect, tables, walls, sx, sy, gx, gy):
     wall, wall_len = tables[0], tables[1]
     if dialect == 0:
@@ -88,7 +88,7 @@ def _prompt(buf, pos, dialect, tables, walls, sx, sy, gx, gy):
     return pos
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _events(buf, pos, tables, width, op, ex, ey, eg, eh, n):
     """Events, each with a leading space."""
     create, create_len, close, close_len = tables[2], tables[3], tables[4], tables[5]
@@ -104,7 +104,7 @@ def _events(buf, pos, tables, width, op, ex, ey, eg, eh, n):
     return pos
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _plan(buf, pos, tables, width, px, py, n):
     """Plan cells, each with a leading space."""
     plan, plan_len = tables[6], tables[7]
@@ -114,7 +114,7 @@ def _plan(buf, pos, tables, width, px, py, n):
     return pos
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _strip_space(buf, start, pos):
     """Drop the leading space of ``buf[start:pos]`` (if any); return the new end."""
     if pos > start and buf[start] == 32:
@@ -124,7 +124,7 @@ def _strip_space(buf, start, pos):
     return pos
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _sf_jsonl(buf, pos, tables, walls, sx, sy, gx, gy, op, ex, ey, eg, eh, ne, px, py, npl,
               deterministic):
     height, width = walls.shape
@@ -166,7 +166,7 @@ def _sf_jsonl(buf, pos, tables, walls, sx, sy, gx, gy, op, ex, ey, eg, eh, ne, p
     return put(buf, pos, _SF_CLOSE)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _completion(buf, pos, dialect, tables, width, op, ex, ey, eg, eh, ne, px, py, npl):
     if dialect == 0:
         pos = put(buf, pos, _REASONING)
@@ -180,7 +180,7 @@ def _completion(buf, pos, dialect, tables, width, op, ex, ey, eg, eh, ne, px, py
     return _strip_space(buf, start, pos)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _row_slices(i, sg, ev_off, op, ex, ey, eg, eh, pl_off, px, py, unsolved_plan, gpx, gpy):
     """Row ``i``'s start/goal, event slices and written plan (``start, goal`` if unsolved)."""
     sx, sy, gx, gy = sg[i, 0], sg[i, 1], sg[i, 2], sg[i, 3]
@@ -194,7 +194,7 @@ def _row_slices(i, sg, ev_off, op, ex, ey, eg, eh, pl_off, px, py, unsolved_plan
             qx, qy, qx.shape[0])
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _rows_bs_jsonl(bs_tables, walls, sg, ev_off, op, ex, ey, eg, eh, pl_off, px, py,
                    unsolved_plan, buf, offsets):
     gpx = np.empty(2, dtype=np.int16)
@@ -210,7 +210,7 @@ def _rows_bs_jsonl(bs_tables, walls, sg, ev_off, op, ex, ey, eg, eh, pl_off, px,
     return pos
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _rows_bs_text(bs_tables, walls, sg, ev_off, op, ex, ey, eg, eh, pl_off, px, py,
                   unsolved_plan, buf, offsets):
     gpx = np.empty(2, dtype=np.int16)
@@ -226,7 +226,7 @@ def _rows_bs_text(bs_tables, walls, sg, ev_off, op, ex, ey, eg, eh, pl_off, px, 
     return pos
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _rows_native(layout, dialect, tables, walls, sg, ev_off, op, ex, ey, eg, eh, pl_off, px, py,
                  unsolved_plan, deterministic, buf, offsets):
     """``SF_JSONL``, searchformer ``TEXT``, ``PROMPT`` and ``COMPLETION`` rows."""
@@ -283,15 +283,18 @@ _TABLES: dict[tuple[int, int], tuple] = {}
 
 
 def _tables(height: int, width: int) -> tuple:
-    """``(TextTables arrays, fragment tables)`` for one grid size (cached)."""
+    """``(TextTables arrays, fragment tables)`` for one grid size (the last size is cached;
+    safe on threads: a racing thread at worst builds the same tables again)."""
     key = (height, width)
-    if key not in _TABLES:
+    found = _TABLES.get(key)
+    if found is None:
+        found = (TextTables(height, width).arrays(), fragment_tables(height, width))
         _TABLES.clear()
-        _TABLES[key] = (TextTables(height, width).arrays(), fragment_tables(height, width))
-    return _TABLES[key]
+        _TABLES[key] = found
+    return found
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _strip_costs(buf, offsets, costs, out, out_offsets):
     """Copy rows, dropping the two cost tokens after every ``create X Y`` of rows whose
     ``costs`` is False (Dualformer L2/L3-paper, arXiv 2410.09918); returns the new length."""

@@ -13,7 +13,7 @@ import numpy as np
 from numba import njit
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _anchors(ev_off, op, ex, ey, goals, width, out, out_off):
     k = 0
     out_off[0] = 0

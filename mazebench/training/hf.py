@@ -40,6 +40,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from ..ordered import ordered_map
 from ..progress import Progress
 from .anchors import anchor_cells
 
@@ -90,7 +91,8 @@ def messages_array(prompt: pa.Array, completion: pa.Array) -> pa.Array:
     order = np.empty(2 * n, dtype=np.int64)
     order[0::2] = np.arange(n)
     order[1::2] = np.arange(n) + n
-    roles = pa.array(np.tile(np.array(["user", "assistant"], dtype=object), n), pa.string())
+    roles = pa.array(["user", "assistant"], pa.string()).take(
+        pa.array(np.tile(np.array([0, 1], dtype=np.int32), n)))
     items = pa.StructArray.from_arrays([roles, content.take(pa.array(order))],
                                        names=["role", "content"])
     return pa.ListArray.from_arrays(pa.array(np.arange(0, 2 * n + 1, 2, dtype=np.int32)), items)
@@ -176,12 +178,40 @@ def _card(names: list[tuple[str, int]], nbytes: dict[tuple[str, str], int],
     return "\n".join(lines) + "\n"
 
 
-def _write(table: pa.Table, target: Path) -> int:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
-    pq.write_table(table, tmp, compression="zstd")
-    os.replace(tmp, target)
-    return target.stat().st_size
+class _ShardFiles:
+    """The two config files of one exported shard, written batch by batch (one row group per
+    batch, so memory stays at a batch) under temporary names, renamed when complete."""
+
+    def __init__(self, out: Path, hf: str, number: int) -> None:
+        self.targets = [out / folder / hf / f"part-{number:05d}.parquet"
+                        for folder, _ in CONFIGS.values()]
+        self.tmps = [t.with_name(f".{t.name}.tmp-{os.getpid()}") for t in self.targets]
+        self.writers: list[pq.ParquetWriter] = []
+        for tmp, (_, schema) in zip(self.tmps, CONFIGS.values()):
+            tmp.parent.mkdir(parents=True, exist_ok=True)
+            self.writers.append(pq.ParquetWriter(tmp, schema, compression="zstd"))
+        self.nbytes = [0] * len(CONFIGS)
+        self.rows = 0
+
+    def write(self, tables: tuple[pa.Table, ...]) -> None:
+        for k, table in enumerate(tables):
+            self.writers[k].write_table(table)
+            self.nbytes[k] += table.nbytes
+        self.rows += tables[0].num_rows
+
+    def close(self) -> int:
+        """Finish and rename both files; returns their total size."""
+        for writer in self.writers:
+            writer.close()
+        for tmp, target in zip(self.tmps, self.targets):
+            os.replace(tmp, target)
+        return sum(t.stat().st_size for t in self.targets)
+
+    def abort(self) -> None:
+        for writer in self.writers:
+            writer.close()
+        for tmp in self.tmps:
+            tmp.unlink(missing_ok=True)
 
 
 def _shard_tables(reader, path: Path, dialect: str, specials: bool):
@@ -209,12 +239,13 @@ def _shard_tables(reader, path: Path, dialect: str, specials: bool):
 
 
 def export_hf(dataset_dir: str | Path, out_dir: str | Path, dialect: str | None = None, *,
-              splits: list[str] | None = None, specials: bool = True, progress: bool = False
-              ) -> list[HFResult]:
+              splits: list[str] | None = None, specials: bool = True, progress: bool = False,
+              workers: int = 2) -> list[HFResult]:
     """Write the Hugging Face folder of a dataset (see the module docstring).
 
     ``dialect``: ``beyond-semantics``, ``searchformer`` or ``compact`` (default: each split's
-    profile dialect). Rows stream shard by shard (flat memory); one output file per shard.
+    profile dialect). Rows stream batch by batch; one output file per shard and config, shards
+    on ``workers`` threads (the bytes do not depend on it).
     """
     from ..conventions.dialects import get_dialect
     from ..datasets.export import SplitReader, hf_split_name
@@ -241,14 +272,27 @@ def export_hf(dataset_dir: str | Path, out_dir: str | Path, dialect: str | None 
         for config in CONFIGS.values():
             for old in (out / config[0] / hf).glob("*.parquet"):
                 old.unlink()
+
+        def shard(item: tuple[int, Path], reader=reader, hf=hf, use=use):
+            number, path = item
+            files = _ShardFiles(out, hf, number)
+            try:
+                for tables in _shard_tables(reader, path, use, specials):
+                    files.write(tables)
+            except BaseException:
+                files.abort()
+                raise
+            return files.close(), files.nbytes, files.rows
+
         size = 0
-        for number, path in enumerate(data.shard_paths(name)):
-            parts = list(_shard_tables(reader, path, use, specials))
-            for k, (config, (folder, schema)) in enumerate(CONFIGS.items()):
-                table = pa.concat_tables([p[k] for p in parts] or [schema.empty_table()])
-                nbytes[config, hf] = nbytes.get((config, hf), 0) + table.nbytes
-                size += _write(table, out / folder / hf / f"part-{number:05d}.parquet")
-            bar.update(sum(len(p[0]) for p in parts))
+        for config in CONFIGS:
+            nbytes[config, hf] = 0
+        shards = enumerate(data.shard_paths(name))
+        for written, sizes_in_memory, rows in ordered_map(shard, shards, workers, workers):
+            size += written
+            for config, n in zip(CONFIGS, sizes_in_memory):
+                nbytes[config, hf] += n
+            bar.update(rows)
         results.append(HFResult(name, reader.rows, size, str(out / "data" / hf)))
     tokenizer = len(sizes) == 1 and next(iter(sizes))[0] != "compact"
     if tokenizer:
