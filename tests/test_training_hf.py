@@ -126,3 +126,25 @@ def test_trl_sft_trainer_takes_it_unchanged(exported, tmp_path, config):
               else train[0]["messages"][0]["content"])
     assert tok.decode(ids[1:first]) == prompt
     assert trainer.train().training_loss > 0
+
+
+def test_a_rerun_keeps_finished_shards_and_redoes_the_rest(tmp_path, exported):
+    """A killed export resumes: shards whose two files were finished from the same source and
+    options are kept (same bytes, same card), a missing or foreign file is written again."""
+
+    root, _ = exported
+    out = tmp_path / "hf"
+    export_hf(root / "data", out, splits=["train"])
+    first = {p: p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+    parts = sorted((out / "data" / "train").glob("*.parquet"))
+    assert len(parts) >= 2
+    kept, lost = parts[0], parts[1]
+    stamp = kept.stat().st_mtime_ns
+    lost.unlink()  # as if killed before this shard's files were renamed into place
+    (out / "data" / "train" / ".part-00001.parquet.tmp-1").write_bytes(b"partial")
+    export_hf(root / "data", out, splits=["train"])
+    assert kept.stat().st_mtime_ns == stamp  # not rewritten
+    again = {p: p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+    assert again == first
+    export_hf(root / "data", out, splits=["train"], specials=False)  # other options: rewritten
+    assert kept.read_bytes() != first[kept]

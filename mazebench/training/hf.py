@@ -31,6 +31,7 @@ Problem columns (what reward functions need, :mod:`mazebench.training.rewards`):
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -178,22 +179,45 @@ def _card(names: list[tuple[str, int]], nbytes: dict[tuple[str, str], int],
     return "\n".join(lines) + "\n"
 
 
+EXPORT_KEY = b"mazebench.export"
+
+
 class _ShardFiles:
     """The two config files of one exported shard, written batch by batch (one row group per
-    batch, so memory stays at a batch) under temporary names, renamed when complete."""
+    batch, so memory stays at a batch) under temporary names, renamed when complete. Each file
+    records what it was made from (``origin``: the source shard's sha256 and the text options)
+    and its in-memory size, so a rerun keeps the files a killed run finished."""
 
-    def __init__(self, out: Path, hf: str, number: int) -> None:
+    def __init__(self, out: Path, hf: str, number: int, origin: dict) -> None:
         self.targets = [out / folder / hf / f"part-{number:05d}.parquet"
                         for folder, _ in CONFIGS.values()]
+        self.origin = origin
         self.tmps = [t.with_name(f".{t.name}.tmp-{os.getpid()}") for t in self.targets]
         self.writers: list[pq.ParquetWriter] = []
-        for tmp, (_, schema) in zip(self.tmps, CONFIGS.values()):
-            tmp.parent.mkdir(parents=True, exist_ok=True)
-            self.writers.append(pq.ParquetWriter(tmp, schema, compression="zstd"))
         self.nbytes = [0] * len(CONFIGS)
         self.rows = 0
 
+    def finished(self) -> bool:
+        """True (with ``nbytes``, ``rows`` set) when both files exist from the same origin."""
+        found = []
+        for target in self.targets:
+            try:
+                meta = pq.read_metadata(target).metadata or {}
+                record = json.loads(meta[EXPORT_KEY])
+            except (OSError, KeyError, ValueError):
+                return False
+            if record.get("origin") != self.origin:
+                return False
+            found.append(record)
+        self.nbytes = [int(r["nbytes"]) for r in found]
+        self.rows = int(found[0]["rows"])
+        return True
+
     def write(self, tables: tuple[pa.Table, ...]) -> None:
+        if not self.writers:
+            for tmp, (_, schema) in zip(self.tmps, CONFIGS.values()):
+                tmp.parent.mkdir(parents=True, exist_ok=True)
+                self.writers.append(pq.ParquetWriter(tmp, schema, compression="zstd"))
         for k, table in enumerate(tables):
             self.writers[k].write_table(table)
             self.nbytes[k] += table.nbytes
@@ -201,10 +225,18 @@ class _ShardFiles:
 
     def close(self) -> int:
         """Finish and rename both files; returns their total size."""
-        for writer in self.writers:
+        if not self.writers:
+            self.write(tuple(schema.empty_table() for _, schema in CONFIGS.values()))
+        for writer, nbytes in zip(self.writers, self.nbytes):
+            writer.add_key_value_metadata({EXPORT_KEY: json.dumps(
+                {"origin": self.origin, "nbytes": nbytes, "rows": self.rows},
+                sort_keys=True).encode()})
             writer.close()
         for tmp, target in zip(self.tmps, self.targets):
             os.replace(tmp, target)
+        return self.size()
+
+    def size(self) -> int:
         return sum(t.stat().st_size for t in self.targets)
 
     def abort(self) -> None:
@@ -245,7 +277,8 @@ def export_hf(dataset_dir: str | Path, out_dir: str | Path, dialect: str | None 
 
     ``dialect``: ``beyond-semantics``, ``searchformer`` or ``compact`` (default: each split's
     profile dialect). Rows stream batch by batch; one output file per shard and config, shards
-    on ``workers`` threads (the bytes do not depend on it).
+    on ``workers`` threads (the bytes do not depend on it). Rerun on the same folder, it keeps
+    the shards a killed run finished from the same source shard and options.
     """
     from ..conventions.dialects import get_dialect
     from ..datasets.export import SplitReader, hf_split_name
@@ -269,13 +302,20 @@ def export_hf(dataset_dir: str | Path, out_dir: str | Path, dialect: str | None 
         use = dialect or reader.profile.dialect
         dialects[hf] = use
         sizes.add((use, reader.height, reader.width))
-        for config in CONFIGS.values():
-            for old in (out / config[0] / hf).glob("*.parquet"):
-                old.unlink()
+        paths = data.shard_paths(name)
+        hashes = [s["sha256"] for s in data.manifest["splits"][name]["shards"]]
+        keep = {f"part-{number:05d}.parquet" for number in range(len(paths))}
+        for folder, _ in CONFIGS.values():  # files of another export, and killed writers' files
+            for old in (out / folder / hf).glob("*.parquet*"):
+                if old.name not in keep:
+                    old.unlink()
 
-        def shard(item: tuple[int, Path], reader=reader, hf=hf, use=use):
+        def shard(item: tuple[int, Path], reader=reader, hf=hf, use=use, hashes=hashes):
             number, path = item
-            files = _ShardFiles(out, hf, number)
+            origin = {"source_sha256": hashes[number], "dialect": use, "specials": specials}
+            files = _ShardFiles(out, hf, number, origin)
+            if files.finished():  # a killed run wrote it: keep it
+                return files.size(), files.nbytes, files.rows
             try:
                 for tables in _shard_tables(reader, path, use, specials):
                     files.write(tables)
@@ -287,7 +327,7 @@ def export_hf(dataset_dir: str | Path, out_dir: str | Path, dialect: str | None 
         size = 0
         for config in CONFIGS:
             nbytes[config, hf] = 0
-        shards = enumerate(data.shard_paths(name))
+        shards = enumerate(paths)
         for written, sizes_in_memory, rows in ordered_map(shard, shards, workers, workers):
             size += written
             for config, n in zip(CONFIGS, sizes_in_memory):
