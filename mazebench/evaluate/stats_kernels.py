@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 
 def group_starts(sorted_values: np.ndarray) -> np.ndarray:
@@ -102,12 +102,12 @@ def kendall_from_sorted(xr: np.ndarray, yr: np.ndarray) -> float:
     return _tau_b(n * (n - 1) // 2, xtie, ytie, ntie, merge_inversions(yr))
 
 
-@njit(cache=True)
+@njit(cache=True, parallel=True)
 def boot_pearson(idx: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Pearson's r of each resample row of ``idx`` (nan if a resample is constant)."""
     nb, n = idx.shape
     out = np.empty(nb)
-    for b in range(nb):  # the resample is read through idx: no n-sized copy
+    for b in prange(nb):  # the resample is read through idx: no n-sized copy
         sx = 0.0
         sy = 0.0
         xdiff = 0
@@ -158,7 +158,7 @@ def _group_ranks(counts: np.ndarray, ranks: np.ndarray) -> int:
     return distinct
 
 
-@njit(cache=True)
+@njit(cache=True, parallel=True)
 def boot_spearman(idx: np.ndarray, xd: np.ndarray, yd: np.ndarray, mx: int, my: int) -> np.ndarray:
     """Spearman's rho of each resample from dense ranks ``xd`` < mx, ``yd`` < my.
 
@@ -167,16 +167,13 @@ def boot_spearman(idx: np.ndarray, xd: np.ndarray, yd: np.ndarray, mx: int, my: 
     """
     nb, n = idx.shape
     out = np.empty(nb)
-    w = np.zeros(n, dtype=np.int32)
-    cx = np.zeros(mx, dtype=np.int64)
-    cy = np.zeros(my, dtype=np.int64)
-    rx = np.zeros(mx)
-    ry = np.zeros(my)
     mean = (n + 1) / 2.0
-    for b in range(nb):
-        w[:] = 0
-        cx[:] = 0
-        cy[:] = 0
+    for b in prange(nb):  # resamples on numba's threads, each with its own scratch
+        w = np.zeros(n, dtype=np.int32)
+        cx = np.zeros(mx, dtype=np.int64)
+        cy = np.zeros(my, dtype=np.int64)
+        rx = np.zeros(mx)
+        ry = np.zeros(my)
         for j in range(n):
             w[idx[b, j]] += 1
         for i in range(n):  # branch-free: a zero count adds nothing
@@ -200,20 +197,17 @@ def boot_spearman(idx: np.ndarray, xd: np.ndarray, yd: np.ndarray, mx: int, my: 
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, parallel=True)
 def boot_kendall(
     idx: np.ndarray, pos: np.ndarray, xr: np.ndarray, yr: np.ndarray, my: int
 ) -> np.ndarray:
     """Kendall's tau-b of each resample; ``pos`` maps an index to its place in (x, y) order."""
     nb, n = idx.shape
     out = np.empty(nb)
-    w = np.zeros(n, dtype=np.int64)
-    wy = np.zeros(my, dtype=np.int64)
-    tree = np.zeros(my + 1, dtype=np.int64)
-    for b in range(nb):
-        w[:] = 0
-        wy[:] = 0
-        tree[:] = 0
+    for b in prange(nb):  # resamples on numba's threads, each with its own scratch
+        w = np.zeros(n, dtype=np.int64)
+        wy = np.zeros(my, dtype=np.int64)
+        tree = np.zeros(my + 1, dtype=np.int64)
         for j in range(n):
             w[pos[idx[b, j]]] += 1
         xtie = 0
