@@ -237,3 +237,32 @@ def test_blank_lines_are_bytes_strip(tmp_path, text):
     path = tmp_path / "p.jsonl"
     path.write_bytes(data)
     _same(_fast_read(path), _slow_read(data))
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.tuples(st.text(max_size=12), st.text(max_size=40)), max_size=8),
+       st.booleans())
+def test_baseline_lines_are_json_dumps_bytes(pairs, plain):
+    """The baseline's JSONL writer (a kernel for printable ASCII, json.dumps otherwise) gives
+    json.dumps' bytes for any id and completion."""
+    import pyarrow as pa
+
+    from mazebench.evaluate.baseline import _lines
+
+    if plain:  # the kernel's path: what mazebench writes
+        pairs = [(i.encode("ascii", "ignore").decode().replace('"', "").replace("\\", ""),
+                  t.encode("ascii", "ignore").decode().replace('"', "").replace("\\", ""))
+                 for i, t in pairs]
+        pairs = [("".join(c for c in i if c >= " " and c != "\x7f"),
+                  "".join(c for c in t if c >= " " and c != "\x7f")) for i, t in pairs]
+    ids = pa.array([i for i, _ in pairs], pa.string())
+    texts = [t.encode() for _, t in pairs]
+    offsets = np.concatenate([[0], np.cumsum([len(t) for t in texts])]).astype(np.int64)
+    buf = np.frombuffer(b"".join(texts) + b"slack", dtype=np.uint8).copy()
+    want = "".join(json.dumps({"id": i, "completion": t}, separators=(",", ":")) + "\n"
+                   for i, t in pairs).encode()
+    assert _lines(ids, buf, offsets) == want
+    if len(pairs) > 1:  # a sliced id column
+        assert _lines(ids.slice(1), buf, offsets[1:]) == "".join(
+            json.dumps({"id": i, "completion": t}, separators=(",", ":")) + "\n"
+            for i, t in pairs[1:]).encode()

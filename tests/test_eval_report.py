@@ -436,3 +436,18 @@ def test_read_predictions_chunks(tmp_path):
     assert stats.read == 10 and chunks[1].line.tolist() == [4, 5, 6]
     with pytest.raises(ValueError, match="does not exist"):
         read_predictions(tmp_path / "missing.jsonl")
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_baseline_file_does_not_depend_on_threads(data, tmp_path, monkeypatch, kind):
+    """Blocks of a few rows made on 1 or 3 threads are written in the same order and bytes."""
+    from mazebench.datasets import export
+
+    monkeypatch.setattr(export, "BATCH_ROWS", 6)
+    files = []
+    for workers in (1, 3):
+        out = tmp_path / f"{kind}-{workers}.jsonl"
+        result = write_baseline(data, kind, out, seed=3, workers=workers)
+        assert result.lines == 64
+        files.append(out.read_bytes())
+    assert files[0] == files[1]

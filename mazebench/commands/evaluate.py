@@ -81,8 +81,10 @@ def evaluate(directory: str, predictions: str, output: str, dialect: str | None,
 @click.option("--dialect", default=None,
               help="beyond-semantics or searchformer (default: each split's profile dialect).")
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of the random kinds.")
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1),
+              help="Threads (the output does not depend on it).")
 def baseline(directory: str, kind: str, output: str, splits: tuple[str, ...],
-             dialect: str | None, seed: int) -> None:
+             dialect: str | None, seed: int, workers: int) -> None:
     """Write predictions without a model, to run the evaluator end to end.
 
     ground-truth: the dataset's own traces and plans; swapped: each problem's plan with the
@@ -102,7 +104,7 @@ def baseline(directory: str, kind: str, output: str, splits: tuple[str, ...],
 
     t0 = time.perf_counter()
     res = write_baseline(directory, kind, output, splits=list(splits) or None, dialect=dialect,
-                         seed=seed, progress=sys.stderr.isatty())
+                         seed=seed, progress=sys.stderr.isatty(), workers=workers)
     seconds = time.perf_counter() - t0
     click.echo(f"{kind}: {res.lines} predictions of {len(res.splits)} splits -> {res.path} "
                f"({res.bytes / 1e6:.1f} MB, {res.lines / max(seconds, 1e-9):.0f} lines/s)")

@@ -41,6 +41,7 @@ from numba import njit
 from ..datasets.export import RowArrays, SplitReader
 from ..datasets.load import load
 from ..datasets.text import NATIVE_DIALECTS, render, to_string_array
+from ..ordered import ordered_map
 from ..progress import Progress
 from ..rng import KIND_NATIVE, next_index, stream_key, stream_state
 from ..search.fast import solve_batch
@@ -267,11 +268,68 @@ def _blocks(reader: SplitReader, single_rows_merge: bool):
         yield pending
 
 
-def _lines(ids: pa.Array, texts: pa.Array) -> bytes:
+_LINE_PARTS = [np.frombuffer(part, dtype=np.uint8)
+               for part in (b'{"id":"', b'","completion":"', b'"}\n')]
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _put(out, pos, src, a, b, check):
+    """Copy ``src[a:b]`` to ``out[pos:]``; with ``check``, -1 if a byte needs a JSON escape."""
+    for k in range(a, b):
+        c = src[k]
+        if check and (c < 32 or c > 126 or c == 34 or c == 92):
+            return -1
+        out[pos] = c
+        pos += 1
+    return pos
+
+
+@njit(cache=True, nogil=True)
+def _json_lines(id_buf, id_off, text_buf, text_off, head, middle, tail, out) -> int:
+    """``{"id":"ID","completion":"TEXT"}`` lines into ``out``; returns their length, or -1 when
+    a string holds a byte JSON would escape (outside printable ASCII, a quote or a backslash):
+    then ``json.dumps`` must write them. Otherwise the bytes are json.dumps' own."""
+    pos = 0
+    for i in range(id_off.shape[0] - 1):
+        pos = _put(out, pos, head, 0, head.shape[0], False)
+        pos = _put(out, pos, id_buf, id_off[i], id_off[i + 1], True)
+        if pos < 0:
+            return -1
+        pos = _put(out, pos, middle, 0, middle.shape[0], False)
+        pos = _put(out, pos, text_buf, text_off[i], text_off[i + 1], True)
+        if pos < 0:
+            return -1
+        pos = _put(out, pos, tail, 0, tail.shape[0], False)
+    return pos
+
+
+def _lines(ids: pa.Array, text: np.ndarray, offsets: np.ndarray) -> bytes:
+    """The JSONL lines ``{"id": ..., "completion": ...}`` (compact separators) of a block:
+    written by a kernel, the same bytes as ``json.dumps`` (which only strings needing escapes
+    still go through)."""
+    ids = ids.cast(pa.string())
+    id_off = np.frombuffer(ids.buffers()[1], dtype=np.int32)[ids.offset : ids.offset + len(ids) + 1]
+    id_buf = np.frombuffer(ids.buffers()[2] or b"", dtype=np.uint8)
+    offsets = np.asarray(offsets, dtype=np.int64)
+    size = (int(id_off[-1] - id_off[0]) + int(offsets[-1] - offsets[0])
+            + len(ids) * sum(len(p) for p in _LINE_PARTS))
+    out = np.empty(size, dtype=np.uint8)
+    n = _json_lines(id_buf, id_off.astype(np.int64), text, offsets, *_LINE_PARTS, out)
+    if n >= 0:
+        return out[:n].tobytes()
+    texts = to_string_array(text, offsets)
     return "".join(
         json.dumps({"id": i, "completion": t}, separators=(",", ":")) + "\n"
         for i, t in zip(ids.to_pylist(), texts.to_pylist())
     ).encode()
+
+
+def _numbered(blocks):
+    """``(first row, block)`` pairs: each block with the split position of its first row."""
+    first = 0
+    for rows in blocks:
+        yield first, rows
+        first += rows.walls.shape[0]
 
 
 def write_baseline(
@@ -283,8 +341,10 @@ def write_baseline(
     dialect: str | None = None,
     seed: int = 0,
     progress: bool = False,
+    workers: int = 2,
 ) -> BaselineResult:
-    """Write baseline predictions of ``kind`` (one of :data:`KINDS`) for the dataset's rows."""
+    """Write baseline predictions of ``kind`` (one of :data:`KINDS`) for the dataset's rows;
+    blocks are made on ``workers`` threads (the file does not depend on it)."""
     if kind not in KINDS:
         raise ValueError(f"unknown baseline kind {kind!r} (allowed: {', '.join(KINDS)})")
     if dialect is not None and dialect not in NATIVE_DIALECTS:
@@ -314,20 +374,22 @@ def write_baseline(
                                   else "beyond-semantics")
                 if kind == "swapped" and reader.rows == 1:
                     raise ValueError(f"split {name!r} has one row: nothing to swap traces with")
-                first = 0
-                for rows in _blocks(reader, kind == "swapped"):
-                    n = rows.walls.shape[0]
+
+                def lines(block, reader=reader, name=name, dia=dia) -> tuple[int, bytes]:
+                    first, rows = block
                     ev_off, ev, pl_off, pl, unsolved = _rows_kind(
                         kind, rows, split=name, first=first, seed=seed, dialect=dia,
                         profile=reader.profile)  # fmt: skip
                     buf, offsets = render("completion", dia, rows.walls, rows.sg, ev_off, ev,
                                           pl_off, pl, unsolved, not reader.profile.randomized)
-                    chunk = _lines(rows.ids, to_string_array(buf, offsets))
+                    return rows.walls.shape[0], _lines(rows.ids, buf, offsets)
+
+                blocks = _numbered(_blocks(reader, kind == "swapped"))
+                for n, chunk in ordered_map(lines, blocks, workers):
                     fh.write(chunk)
                     result.bytes += len(chunk)
                     result.lines += n
                     result.splits[name] = result.splits.get(name, 0) + n
-                    first += n
                     bar.update(n)
         os.replace(tmp, out)
     finally:
