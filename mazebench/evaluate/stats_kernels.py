@@ -6,10 +6,12 @@ Kendall's tau-b follows ``scipy.stats.kendalltau`` (variant 'b'): with ``tot = n
 discordant pairs ``dis`` are the inversions of y once the data are sorted by (x, y) (Knight
 1966, JASA 61:436): a bottom-up merge sort counts them in O(n log n).
 
-Bootstrap kernels take a block of resample index rows and return one replicate per row. They work
-from resample *counts* against orderings computed once, so no resample is ever sorted: Spearman's
-average ranks of a resample are running sums of counts along the sorted distinct values, and
-Kendall's discordant pairs are a count-weighted inversion count (a Fenwick tree over y ranks).
+Bootstrap kernels take a block of resample index rows and return one replicate per row, the rows
+spread over numba's threads (each resample with its own scratch, so results do not depend on the
+thread count). They work from resample *counts* against orderings computed once, so no resample is
+ever sorted: Spearman's average ranks of a resample are running sums of counts along the sorted
+distinct values, and Kendall's discordant pairs are a count-weighted inversion count (a Fenwick
+tree over y ranks).
 """
 
 from __future__ import annotations

@@ -41,6 +41,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from .. import __version__
 from ..ordered import ordered_map
 from ..progress import Progress
 from .anchors import anchor_cells
@@ -185,8 +186,9 @@ EXPORT_KEY = b"mazebench.export"
 class _ShardFiles:
     """The two config files of one exported shard, written batch by batch (one row group per
     batch, so memory stays at a batch) under temporary names, renamed when complete. Each file
-    records what it was made from (``origin``: the source shard's sha256 and the text options)
-    and its in-memory size, so a rerun keeps the files a killed run finished."""
+    records what it was made from (``origin``: the source shard's sha256, the text options and
+    the mazebench version) and its in-memory size, so a rerun keeps the files a killed run
+    finished."""
 
     def __init__(self, out: Path, hf: str, number: int, origin: dict) -> None:
         self.targets = [out / folder / hf / f"part-{number:05d}.parquet"
@@ -312,7 +314,8 @@ def export_hf(dataset_dir: str | Path, out_dir: str | Path, dialect: str | None 
 
         def shard(item: tuple[int, Path], reader=reader, hf=hf, use=use, hashes=hashes):
             number, path = item
-            origin = {"source_sha256": hashes[number], "dialect": use, "specials": specials}
+            origin = {"source_sha256": hashes[number], "dialect": use, "specials": specials,
+                      "mazebench": __version__}
             files = _ShardFiles(out, hf, number, origin)
             if files.finished():  # a killed run wrote it: keep it
                 return files.size(), files.nbytes, files.rows
