@@ -248,3 +248,23 @@ def test_export_bytes_do_not_depend_on_threads(dataset, tmp_path, monkeypatch, f
         assert pq.read_table(tmp_path / "w1" / part).equals(
             pq.read_table(tmp_path / "whole" / part))
         assert pq.ParquetFile(tmp_path / "w1" / part).metadata.num_row_groups == 4  # 25 rows
+
+
+def test_jsonl_rerun_keeps_finished_splits(dataset, tmp_path):
+    """A killed JSONL export resumes: splits written from the same source and dialect are kept,
+    a missing one is written again, another dialect rewrites them."""
+    from mazebench.datasets.export import export_dataset
+
+    out = tmp_path / "out"
+    export_dataset(dataset, out, format="jsonl", splits=["train", "test_caves"])
+    first = _files(out)
+    kept, lost = out / "train.jsonl", out / "test_caves.jsonl"
+    stamp = kept.stat().st_mtime_ns
+    lost.unlink()
+    results = export_dataset(dataset, out, format="jsonl", splits=["train", "test_caves"])
+    assert kept.stat().st_mtime_ns == stamp
+    assert _files(out) == first
+    assert [r.bytes for r in results] == [len(first["train.jsonl"]),
+                                          len(first["test_caves.jsonl"])]
+    export_dataset(dataset, out, format="jsonl", splits=["train"], dialect="compact")
+    assert kept.read_bytes() != first["train.jsonl"]

@@ -15,7 +15,9 @@
   features, and the matching tokenizer.
 
 The dialect defaults to each split's profile dialect. Rows stream shard by shard (flat memory)
-and become text in numba (:mod:`mazebench.datasets.text`).
+and become text in numba (:mod:`mazebench.datasets.text`). Each JSONL file appears complete or
+not at all, with a hidden ``.<file>.mazebench.json`` beside it naming its source shards and
+dialect, so a rerun after a kill keeps the splits already written.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from .. import __version__
 from ..atomic import write_chunks
 from ..ordered import ordered_map
 from ..progress import Progress
@@ -221,10 +224,37 @@ def export_dataset(
         reader = SplitReader(data, name)
         use = dialect or reader.profile.dialect
         target = out if single_file else out / f"{name}.jsonl"
-        size = write_chunks(target, _progress(jsonl_chunks(reader, use, workers), bar, reader))
+        origin = {"source_sha256": [s["sha256"] for s in data.manifest["splits"][name]["shards"]],
+                  "dialect": use, "mazebench": __version__}
+        size = _finished_size(target, origin)
+        if size is None:
+            size = write_chunks(target, _progress(jsonl_chunks(reader, use, workers), bar,
+                                                  reader))
+            _record(target).write_text(json.dumps({"origin": origin, "bytes": size},
+                                                  sort_keys=True))
+        else:
+            bar.update(reader.rows)
         results.append(ExportResult(name, reader.rows, size, str(target)))
     bar.close()
     return results
+
+
+def _record(target: Path) -> Path:
+    """The hidden file beside a JSONL export saying what it was made from."""
+    return target.with_name(f".{target.name}.mazebench.json")
+
+
+def _finished_size(target: Path, origin: dict) -> int | None:
+    """The size of ``target`` when a run (perhaps killed later) already wrote it from
+    ``origin``, else None: a rerun keeps the splits it finished."""
+    try:
+        record = json.loads(_record(target).read_text())
+        size = target.stat().st_size
+    except (OSError, ValueError):
+        return None
+    if record.get("origin") != origin or record.get("bytes") != size:
+        return None
+    return size
 
 
 def _progress(chunks, bar: Progress, reader):
