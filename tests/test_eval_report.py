@@ -451,3 +451,25 @@ def test_baseline_file_does_not_depend_on_threads(data, tmp_path, monkeypatch, k
         assert result.lines == 64
         files.append(out.read_bytes())
     assert files[0] == files[1]
+
+
+def test_reference_digests_a_split_only_when_asked(data):
+    """Trace digests are computed per split on first use and equal the digests of the
+    dataset's own traces."""
+    from mazebench.datasets.load import load
+    from mazebench.datasets.packed import unpack_trace
+    from mazebench.evaluate.digests import event_digests
+    from mazebench.evaluate.reference import Reference
+
+    ref = Reference(data)
+    info = next(s for s in ref.splits if s.name == "test_sf")
+    rows = np.arange(info.first, info.first + info.rows)
+    got = ref.digests(rows[::-1], info.code)
+    assert ref._digested == [s.code == info.code for s in ref.splits]
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    paths = load(data).shard_paths("test_sf")
+    table = pa.concat_tables([pq.read_table(p, columns=["trace"]) for p in paths])
+    off, op, *ev = unpack_trace(table.column("trace"))
+    assert np.array_equal(got, event_digests(op, *ev, off)[::-1])

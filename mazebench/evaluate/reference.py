@@ -2,9 +2,10 @@
 
 :class:`Reference` reads the splits of a dataset once, shard by shard, and keeps per row only
 numbers: packed walls, start and goal, the difficulty metrics the reports use, and a 64-bit
-digest of the ground-truth trace, so that an exact trace match (generated events == ground-truth
-events) needs no trace in memory. Ids are kept as one sorted fixed-width byte array and looked
-up by binary search (:meth:`Reference.lookup`). About 180 bytes per row at 30 x 30.
+digest of the ground-truth trace (computed per split when its first prediction arrives), so that
+an exact trace match (generated events == ground-truth events) needs no trace in memory. Ids
+are kept as one sorted fixed-width byte array and looked up by binary search
+(:meth:`Reference.lookup`). About 180 bytes per row at 30 x 30.
 
 Digests: :mod:`mazebench.evaluate.digests` (splitmix64 chained over the events; two traces have
 the same digest iff they are equal, up to a 2**-64 chance).
@@ -37,7 +38,7 @@ DIFFICULTY: dict[str, str] = {
 }
 _COLUMNS = [
     "id", "walls", "start_x", "start_y", "goal_x", "goal_y", "solvable",
-    "trace", *sorted(set(DIFFICULTY.values())),
+    *sorted(set(DIFFICULTY.values())),
 ]
 
 
@@ -120,8 +121,9 @@ class Reference:
     """Ground truth of the chosen splits of a dataset (see the module docstring).
 
     Per row (``n`` rows over all chosen splits, split by split): ``split_of`` (int16 code into
-    :attr:`splits`), ``sg`` (int16 ``(n, 4)`` start x, y, goal x, y), ``solvable``, ``digest``
-    (uint64 trace digest) and ``metrics[name]`` (int32) for each column of :data:`DIFFICULTY`.
+    :attr:`splits`), ``sg`` (int16 ``(n, 4)`` start x, y, goal x, y), ``solvable`` and
+    ``metrics[name]`` (int32) for each column of :data:`DIFFICULTY`; :meth:`digests` gives the
+    uint64 ground-truth trace digests.
     """
 
     def __init__(
@@ -142,7 +144,7 @@ class Reference:
         self.dataset = data
         self.splits: list[SplitInfo] = []
         self._walls: list[np.ndarray] = []
-        parts: dict[str, list[np.ndarray]] = {k: [] for k in ("sg", "solvable", "digest", "split")}
+        parts: dict[str, list[np.ndarray]] = {k: [] for k in ("sg", "solvable", "split")}
         metric_parts: dict[str, list[np.ndarray]] = {m: [] for m in DIFFICULTY.values()}
         id_parts: list[pa.Array] = []
         first = 0
@@ -163,8 +165,6 @@ class Reference:
                 parts["solvable"].append(
                     batch.column("solvable").to_numpy(zero_copy_only=False).astype(bool)
                 )
-                off, op, *ev = unpack_trace(batch.column("trace"))
-                parts["digest"].append(event_digests(op, *ev, off))
                 parts["split"].append(np.full(n, code, dtype=np.int16))
                 for m in metric_parts:
                     metric_parts[m].append(batch.column(m).to_numpy().astype(np.int32))
@@ -183,7 +183,8 @@ class Reference:
 
         self.sg = cat(parts["sg"], np.int16, (0, 4))
         self.solvable = cat(parts["solvable"], bool)
-        self.digest = cat(parts["digest"], np.uint64)
+        self._digest = np.zeros(first, dtype=np.uint64)
+        self._digested = [False] * len(self.splits)
         self.split_of = cat(parts["split"], np.int16)
         self.metrics = {m: cat(v, np.int32) for m, v in metric_parts.items()}
         ids = pa.concat_arrays([a.cast(pa.large_string()) for a in id_parts]) if id_parts else (
@@ -250,6 +251,22 @@ class Reference:
         sg = self.sg[rows].astype(np.int32)
         return ProblemBatch.from_grids(walls.reshape(-1, info.height, info.width),
                                        sg[:, :2], sg[:, 2:])
+
+    def digests(self, rows: np.ndarray, code: int) -> np.ndarray:
+        """Ground-truth trace digests of ``rows`` (all of split ``code``). A split's traces are
+        read and digested the first time one of its rows is asked for, so splits the
+        predictions do not cover (a large train split) cost nothing."""
+        if not self._digested[code]:
+            info = self.splits[code]
+            at = info.first
+            for batch in self.dataset.iter_batches(info.name, 16384, columns=["trace"]):
+                off, op, *ev = unpack_trace(batch.column("trace"))
+                self._digest[at : at + batch.num_rows] = event_digests(op, *ev, off)
+                at += batch.num_rows
+            if at != info.first + info.rows:
+                raise ValueError(f"split {info.name!r} changed while it was evaluated")
+            self._digested[code] = True
+        return self._digest[np.asarray(rows, dtype=np.int64)]
 
     def optimal_lengths(self, rows: np.ndarray) -> np.ndarray:
         """Shortest plan length in cells where the ground truth knows it (optimal profiles,
