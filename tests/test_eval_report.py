@@ -464,7 +464,7 @@ def test_reference_digests_a_split_only_when_asked(data):
     ref = Reference(data)
     info = next(s for s in ref.splits if s.name == "test_sf")
     rows = np.arange(info.first, info.first + info.rows)
-    got = ref.digests(rows[::-1], info.code)
+    got = ref.digests(rows[::-1])
     assert ref._digested == [s.code == info.code for s in ref.splits]
     import pyarrow as pa
     import pyarrow.parquet as pq

@@ -106,10 +106,6 @@ class ShardWriter:
             raise
         self.summary = SummaryBuilder()
 
-    @property
-    def rows(self) -> int:
-        return self.summary.rows
-
     def write(self, table: pa.Table) -> None:
         table = table.replace_schema_metadata(self.schema.metadata)
         self.writer.write_table(table, row_group_size=ROW_GROUP_ROWS)

@@ -222,7 +222,7 @@ def score_chunk(ref: Reference, chunk: PredictionChunk, rows: np.ndarray, opts: 
         out.error_counts[code] += np.bincount(v.error_kind.astype(np.int64),
                                               minlength=len(ERROR_KINDS))
         exact = ((v.n_events == ref.metrics["n_events"][r])
-                 & (parsed.event_digest == ref.digests(r, code))
+                 & (parsed.event_digest == ref.digests(r))
                  & (_trace_parse_errors(parsed) == 0))
         n_tokens = v.n_tokens
         hit = (n_tokens >= opts.max_tokens) if opts.max_tokens else np.zeros(len(r), bool)

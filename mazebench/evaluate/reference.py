@@ -252,21 +252,25 @@ class Reference:
         return ProblemBatch.from_grids(walls.reshape(-1, info.height, info.width),
                                        sg[:, :2], sg[:, 2:])
 
-    def digests(self, rows: np.ndarray, code: int) -> np.ndarray:
-        """Ground-truth trace digests of ``rows`` (all of split ``code``). A split's traces are
-        read and digested the first time one of its rows is asked for, so splits the
-        predictions do not cover (a large train split) cost nothing."""
-        if not self._digested[code]:
-            info = self.splits[code]
-            at = info.first
-            for batch in self.dataset.iter_batches(info.name, 16384, columns=["trace"]):
-                off, op, *ev = unpack_trace(batch.column("trace"))
-                self._digest[at : at + batch.num_rows] = event_digests(op, *ev, off)
-                at += batch.num_rows
-            if at != info.first + info.rows:
-                raise ValueError(f"split {info.name!r} changed while it was evaluated")
-            self._digested[code] = True
-        return self._digest[np.asarray(rows, dtype=np.int64)]
+    def digests(self, rows: np.ndarray) -> np.ndarray:
+        """Ground-truth trace digests of ``rows``. A split's traces are read and digested the
+        first time one of its rows is asked for, so splits the predictions do not cover (a large
+        train split) cost nothing."""
+        rows = np.asarray(rows, dtype=np.int64)
+        for code in np.unique(self.split_of[rows]).tolist():
+            if not self._digested[code]:
+                self._digest_split(self.splits[code])
+        return self._digest[rows]
+
+    def _digest_split(self, info: SplitInfo) -> None:
+        at = info.first
+        for batch in self.dataset.iter_batches(info.name, 16384, columns=["trace"]):
+            off, op, *ev = unpack_trace(batch.column("trace"))
+            self._digest[at : at + batch.num_rows] = event_digests(op, *ev, off)
+            at += batch.num_rows
+        if at != info.first + info.rows:
+            raise ValueError(f"split {info.name!r} changed while it was evaluated")
+        self._digested[info.code] = True
 
     def optimal_lengths(self, rows: np.ndarray) -> np.ndarray:
         """Shortest plan length in cells where the ground truth knows it (optimal profiles,
