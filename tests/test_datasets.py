@@ -18,6 +18,7 @@ from mazebench import solve
 from mazebench.cli import main
 from mazebench.datasets.builder import build_dataset
 from mazebench.datasets.load import load
+from mazebench.datasets.packed import READER
 from mazebench.datasets.recipe import load_recipe, parse_recipe
 
 RECIPE = """
@@ -126,10 +127,7 @@ sys.modules['mazebench'] = None  # importing mazebench would fail
 import numpy as np, pandas as pd, pyarrow.parquet as pq
 TRACE = np.dtype([("op", "i1"), ("x", "<i2"), ("y", "<i2"), ("g", "<i4"), ("h", "<i4")])
 PLAN = np.dtype([("x", "<i2"), ("y", "<i2")])
-def records(value, dtype):  # the reader the dataset card gives (byte planes)
-    planes = np.frombuffer(value, np.uint8).reshape(dtype.itemsize, -1)
-    return np.ascontiguousarray(planes.T).view(dtype).ravel()
-df = pd.read_parquet({str(tmp_path / 'd' / 'train')!r})
+{READER}df = pd.read_parquet({str(tmp_path / 'd' / 'train')!r})
 assert len(df) == 130
 traces = df.trace.map(lambda b: records(b, TRACE))
 plans = df.plan.map(lambda b: records(b, PLAN))

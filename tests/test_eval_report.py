@@ -235,7 +235,8 @@ def test_report_files_and_documented_keys(data, preds, tmp_path):
     assert lines["line"] == list(range(1, rep["overall"]["n"] + 1))
     assert set(lines["first_error"]) <= set(ERROR_KINDS) and lines["plan_valid"] == [True] * 64
     gt = _rows(data)
-    assert lines["gt_events"] == [len(gt[i]["trace"]) // TRACE_DTYPE.itemsize for i in lines["id"]]
+    assert lines["gt_events"] == [len(decode_value(gt[i]["trace"], TRACE_DTYPE))
+                                  for i in lines["id"]]
     md = (tmp_path / "rep" / "report.md").read_text()
     assert "## Summary" in md and "| overall |" in md and "scatter_train.png" in md
 

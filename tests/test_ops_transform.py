@@ -18,7 +18,7 @@ import mazebench
 from mazebench.cli import main
 from mazebench.conventions.dialects import get_dialect
 from mazebench.datasets.export import export_dataset
-from mazebench.datasets.packed import TRACE_DTYPE
+from mazebench.datasets.packed import TRACE_DTYPE, row_lengths
 from mazebench.ops import (
     apply_steps,
     batch_from_table,
@@ -69,7 +69,7 @@ def test_cli_transform_writes_a_loadable_dataset(tiny_dataset, tmp_path) -> None
             (c, a.schema.field(c).type) for c in a.column_names]
         for name in ("id", "walls", "plan", "problem_hash"):
             assert b.column(name).equals(a.column(name))
-        lengths = pa.compute.binary_length(b.column("trace")).to_numpy() // TRACE_DTYPE.itemsize
+        lengths = row_lengths(b.column("trace"), TRACE_DTYPE)
         assert np.array_equal(lengths, b.column("n_events").to_numpy())
         assert set(b.column("ops").to_pylist()) == {tr["spec"]}
         assert np.array_equal(b.column("source_n_events").to_numpy(),

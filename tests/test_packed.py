@@ -31,6 +31,19 @@ def traces(draw):
     return off, op, x, y, g, h
 
 
+def _documented_reader():
+    scope = {"np": np}
+    exec(packed.READER, scope)  # noqa: S102 - the reader the docs give, run as written
+    return scope["records"]
+
+
+reader = _documented_reader()
+
+
+def test_docs_give_the_tested_reader():
+    assert packed.READER in packed.__doc__.replace("\n    ", "\n")
+
+
 @settings(max_examples=60, deadline=None)
 @given(traces(), st.integers(1, 200))
 def test_pack_unpack_round_trip_any_chunking(data, chunk_bytes):
@@ -46,8 +59,7 @@ def test_pack_unpack_round_trip_any_chunking(data, chunk_bytes):
     records = packed.records_of(TRACE_DTYPE, *fields)
     assert packed.pack_records(off, records).to_pylist() == flat.to_pylist()
     for i, value in enumerate(flat.to_pylist()):
-        planes = np.frombuffer(value, np.uint8).reshape(TRACE_DTYPE.itemsize, -1)
-        rec = np.ascontiguousarray(planes.T).view(TRACE_DTYPE).ravel()
+        rec = reader(value, TRACE_DTYPE)
         assert rec.tobytes() == records[off[i] : off[i + 1]].tobytes()
         assert np.array_equal(packed.decode_value(value, TRACE_DTYPE), rec)
         assert packed.encode_value(rec) == value
@@ -70,9 +82,11 @@ def test_unpack_slices_nulls_and_large_binary():
 
 
 def test_unpack_names_a_bad_row():
-    col = pa.array([b"\x00" * PLAN_DTYPE.itemsize, b"\x00" * 5], pa.binary())
-    with pytest.raises(ValueError, match="plan: row 1 holds 5 bytes"):
-        packed.unpack_plan(col)
+    good = packed.encode_value(np.zeros(3, PLAN_DTYPE))
+    for bad in (b"\x00" * 5, good + b"\x00", good[:-1], b"\x02\0\0\0\x10\0" + b"\0" * 4):
+        col = pa.array([good, bad], pa.binary())
+        with pytest.raises(ValueError, match=r"plan: row 1 holds a malformed value \(\d+ bytes"):
+            packed.unpack_plan(col)
     with pytest.raises(ValueError, match="expected a binary column"):
         packed.unpack_plan(pa.array([1, 2]))
 
@@ -93,7 +107,8 @@ def test_codecs_hold_the_same_rows(tmp_path):
         trace_col = meta.row_group(0).column(names.index("trace"))
         expected = {"lz4": ("LZ4", "LZ4_RAW"), "none": ("UNCOMPRESSED",), "zstd": ("ZSTD",)}
         assert trace_col.compression in expected[codec]
-        assert meta.row_group(0).column(names.index("n_walls")).compression == "ZSTD"
+        small = "UNCOMPRESSED" if codec == "none" else "ZSTD"  # "none": no codec at all
+        assert meta.row_group(0).column(names.index("n_walls")).compression == small
     assert tables["lz4"].equals(tables["none"]) and tables["lz4"].equals(tables["zstd"])
 
 
@@ -103,7 +118,7 @@ def test_unknown_codec_is_named():
 
 
 def test_older_format_is_refused_with_a_clear_error(tmp_path):
-    """Format 1 datasets (records back to back) are not misread as byte planes."""
+    """Format 1 and 2 datasets (records back to back; unfolded planes) are not misread."""
     import json
 
     from mazebench.datasets.load import load
@@ -114,18 +129,23 @@ def test_older_format_is_refused_with_a_clear_error(tmp_path):
     shard = next((out / "train").glob("*.parquet"))
     assert pq.read_metadata(shard).metadata[packed.LAYOUT_KEY] == packed.LAYOUT
     manifest = json.loads((out / "manifest.json").read_text())
-    assert manifest["format_version"] == packed.FORMAT_VERSION == 2
-    manifest["format_version"] = 1
-    (out / "manifest.json").write_text(json.dumps(manifest))
-    for read in (load, verify_dataset):
-        with pytest.raises(ValueError, match="format_version 1, this mazebench reads 2"):
-            read(out)
-    # a shard of format 1 in the output folder is not resumed into a format 2 dataset
+    assert manifest["format_version"] == packed.FORMAT_VERSION == 3
+    for old in (1, 2):
+        manifest["format_version"] = old
+        (out / "manifest.json").write_text(json.dumps(manifest))
+        for read in (load, verify_dataset):
+            with pytest.raises(ValueError, match=f"format_version {old}, this mazebench reads 3"):
+                read(out)
+    # a shard of format 1 (no layout key) or 2 (unfolded planes) in the output folder is not
+    # resumed into a format 3 dataset
     table = pq.read_table(shard)
-    meta = {k: v for k, v in table.schema.metadata.items() if k != packed.LAYOUT_KEY}
-    pq.write_table(table.replace_schema_metadata(meta), shard)
-    with pytest.raises(ValueError, match="earlier mazebench"):
-        build_dataset(_recipe("lz4"), out)
+    for layout in (None, b"byte-planes"):
+        meta = {k: v for k, v in table.schema.metadata.items() if k != packed.LAYOUT_KEY}
+        if layout:
+            meta[packed.LAYOUT_KEY] = layout
+        pq.write_table(table.replace_schema_metadata(meta), shard)
+        with pytest.raises(ValueError, match="earlier mazebench"):
+            build_dataset(_recipe("lz4"), out)
 
 
 def test_unpack_into_a_given_array():
@@ -142,20 +162,27 @@ def test_unpack_into_a_given_array():
         packed.unpack(column, TRACE_DTYPE, "trace", out=np.zeros(4, dtype=TRACE_DTYPE))
 
 
-def test_read_split_names_a_shard_whose_n_events_disagree(tmp_path):
-    import pyarrow.compute as pc
-
+def test_read_split_names_a_shard_with_a_malformed_trace(tmp_path):
     from mazebench.ops.dataset import read_split
 
     out = tmp_path / "d"
     build_dataset(_recipe("lz4"), out, card_images=False)
     paths = sorted((out / "train").glob("*.parquet"))
-    assert len(read_split(paths)) == 90
-    table = pq.read_table(paths[1])
-    bumped = pc.add(table.column("n_events"), pa.scalar(1, pa.int32()))
-    table = table.set_column(table.schema.get_field_index("n_events"), "n_events", bumped)
+    split = read_split(paths)
+    assert len(split) == 90
+    tables = [pq.read_table(p) for p in paths]
+    whole = pa.concat_tables(tables)
+    assert split.table.column("id").equals(whole.column("id"))
+    off, *fields = unpack_trace(whole.column("trace"))
+    assert np.array_equal(split.off, off)
+    assert all(np.array_equal(split.traces.field(f), v) for f, v in zip(TRACE_DTYPE.names, fields))
+    table = tables[1]
+    values = table.column("trace").to_pylist()
+    values[3] = values[3][:-1]
+    table = table.set_column(table.schema.get_field_index("trace"), "trace",
+                             pa.array(values, pa.binary()))
     pq.write_table(table, paths[1])
-    with pytest.raises(ValueError, match=r"part-00001\.parquet: trace: .* do not fit .* n_events"):
+    with pytest.raises(ValueError, match=r"part-00001\.parquet: trace: row 3 holds a malformed"):
         read_split(paths)
 
 

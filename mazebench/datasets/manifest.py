@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 
 from .. import __version__
-from .packed import FORMAT_VERSION
+from .packed import FORMAT_VERSION, READER
 from .recipe import Recipe
 from .shard_summary import (
     SHARD_HASH,
@@ -180,17 +180,16 @@ def write_card(out: Path, manifest: dict, *, images: bool | dict[str, str] = Tru
         "`datasets.load_dataset(\"parquet\", data_files={\"train\": \"<dir>/train/*.parquet\"})`.",
         "",
         "The `trace` and `plan` columns hold one binary value per row: the row's records "
-        "(little-endian, packed) in byte planes, byte 0 of every record, then byte 1, ... "
-        "(Parquet's BYTE_STREAM_SPLIT inside the value); numpy reads them:",
+        "(little-endian, packed) in folded byte planes: a header (uint32 record count, "
+        "uint16 mask of the planes stored in full), one byte per constant plane, then the "
+        "other planes (byte 0 of every record, then byte 1, ...); numpy reads them:",
         "",
         "```python",
         "import numpy as np",
         'TRACE = np.dtype([("op", "i1"), ("x", "<i2"), ("y", "<i2"), ("g", "<i4"), ("h", "<i4")])',
         'PLAN = np.dtype([("x", "<i2"), ("y", "<i2")])',
         "",
-        "def records(value, dtype):",
-        "    planes = np.frombuffer(value, np.uint8).reshape(dtype.itemsize, -1)",
-        "    return np.ascontiguousarray(planes.T).view(dtype).ravel()",
+        *READER.splitlines(),
         "",
         "trace = records(row[\"trace\"], TRACE)   # op: 0 create, 1 close",
         "plan = records(row[\"plan\"], PLAN)",

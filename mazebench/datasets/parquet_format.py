@@ -1,11 +1,11 @@
 """The Parquet writer settings every mazebench shard is written with (builder and operators).
 
-Packed per-event columns (:mod:`.packed`) are compressed with LZ4 and carry no statistics or
-dictionary; the small per-row columns use zstd. Measured on this machine for 30x30 Wilson shards
-(``benchmarks/bench_generate.py``): zstd on the trace column writes at about 40k rows/s and
-1.25 kB/row, LZ4 at about 76k rows/s and 2.0 kB/row and reads about 3x faster, so LZ4 keeps
-Parquet off the critical path of generation and of the operators. ``compression="none"`` trades
-twice the bytes for another 2-3x on both sides.
+Packed per-event columns (:mod:`.packed`) carry no statistics or dictionary and are compressed
+with the dataset's codec (LZ4 by default); the small per-row columns use zstd. ``codec="none"``
+compresses no column at all: the folded trace needs no codec to be compact, and uncompressed
+shards are the fastest to write and read (``benchmarks/results/ops.md``, sixth session), for
+transforms that feed a training run. LZ4 remains the default for distribution (30x30 Wilson:
+1.3 vs 1.9 kB per row).
 
 Row groups hold at most :data:`ROW_GROUP_ROWS` rows, so readers stream a shard in batches of
 a few megabytes that stay in cache and allocator pools (one 50,000-row group of 200 MB made
@@ -91,7 +91,8 @@ class ShardWriter:
                                             LAYOUT_KEY: LAYOUT})
         names = schema.names
         packed = check_codec(codec)
-        compression = {c: (packed if c in PACKED else "zstd") for c in names}
+        small = "none" if packed == "none" else "zstd"  # "none": no codec anywhere
+        compression = {c: (packed if c in PACKED else small) for c in names}
         dictionary = [c for c in names if c not in _NO_STATISTICS
                       and pa.types.is_string(schema.field(c).type)]
         statistics = [c for c in names if c not in _NO_STATISTICS]

@@ -24,9 +24,9 @@ trace_anchor        binary         (anchors) one int8 per event: 0 routine, 1 ju
                                    2 conclusion, 3 post-conclusion (arXiv 2506.19143)
 ==================  =============  =========================================================
 
-The trace hash is 128 bits from two multiply-rotate lanes over the events with a splitmix64
-finish (not cryptographic: it identifies a trace; the blake2b content hashes of
-:mod:`mazebench.problem` identify problems).
+The trace hash (:mod:`.trace_hash`) is 128 bits over the trace's folded value (not
+cryptographic: it identifies a trace; the blake2b content hashes of :mod:`mazebench.problem`
+identify problems).
 """
 
 from __future__ import annotations
@@ -38,18 +38,21 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from numba import njit
 
+from ..datasets.folded import longest_row
 from ..datasets.packed import (
     LABEL_DTYPE,
     PLAN_DTYPE,
     TRACE_DTYPE,
+    folded_of,
     pack,
     pack_records,
     records_of,
     unpack,
 )
-from ..datasets.schema import fixed_width_column, repeated_string
-from ..rng import mix64
-from ..search.metrics import scan_events
+from ..datasets.schema import repeated_string
+from ..search.metrics import scan_events_into
+from .trace_hash import hash_values
+from .traces import Traces, row_cells
 
 TRACE_COLUMNS = ("trace",)
 PLAN_COLUMNS = ("plan",)
@@ -97,6 +100,11 @@ def _field_view(array: str, name: str) -> property:
                     doc=f"``{array}[{name!r}]``: a strided view of the records")
 
 
+def _trace_field(name: str) -> property:
+    return property(lambda self: self.traces.field(name),
+                    doc=f"the trace field ``{name}`` (see :meth:`Traces.field`)")
+
+
 def _take_rows(off: np.ndarray, records: np.ndarray, rows: np.ndarray):
     """``(off, records)`` whose row ``i`` is row ``rows[i]`` of the input (read-only)."""
     from .events import take_records
@@ -108,33 +116,34 @@ def _take_rows(off: np.ndarray, records: np.ndarray, rows: np.ndarray):
 
 @dataclass
 class TraceBatch:
-    """Rows of one split: packed trace and plan records plus the other columns as Arrow.
+    """Rows of one split: their traces and plans plus the other columns as Arrow.
 
-    ``records`` is a contiguous read-only array of :data:`~mazebench.datasets.packed.TRACE_DTYPE`
-    records (row ``i``: ``records[off[i]:off[i + 1]]``), decoded from the Parquet column's byte
-    planes; ``op``, ``x``, ``y``, ``g``, ``h`` are strided views of its fields (numba reads them
-    in place). ``plan`` holds :data:`~mazebench.datasets.packed.PLAN_DTYPE` records the same way.
-    ``extra`` holds the per-row provenance columns the chain has produced so far (numpy arrays,
-    keyed by column name); ``anchors`` asks for the ``trace_anchor`` labels of the final trace.
+    ``traces`` (:class:`~mazebench.ops.traces.Traces`) holds the traces as the shard's folded
+    values, as records of :data:`~mazebench.datasets.packed.TRACE_DTYPE`, or both, decoding what
+    is asked for: ``op``, ``x``, ``y``, ``g``, ``h`` are arrays numba reads in place, ``records``
+    every record (row ``i``: ``records[off[i]:off[i + 1]]``). ``plan`` holds
+    :data:`~mazebench.datasets.packed.PLAN_DTYPE` records. ``extra`` holds the per-row
+    provenance columns the chain has produced so far (numpy arrays, keyed by column name);
+    ``anchors`` asks for the ``trace_anchor`` labels of the final trace.
 
     ``gather`` (from ``swap``) defers a gather of whole traces: row ``i``'s trace is then row
-    ``gather[i]`` of ``off``/``records``, which keep the source rows. Slices stay deferred, and
+    ``gather[i]`` of ``traces``, which keeps the source rows. Slices stay deferred, and
     :meth:`resolved` performs the gather, so a swapped split is gathered row group by row group
-    as it is written instead of into a second copy of the split's events.
+    as it is written instead of into a second copy of the split's traces.
     """
 
     table: pa.Table
-    off: np.ndarray
-    records: np.ndarray
+    traces: Traces
     plan_off: np.ndarray
     plan: np.ndarray
     costs: np.ndarray
     extra: dict = field(default_factory=dict)
     anchors: bool = False
     gather: np.ndarray | None = None
+    plan_column: pa.ChunkedArray | None = None  # the source's plan column while plans are kept
 
     def __len__(self) -> int:
-        return int(self.gather.shape[0] if self.gather is not None else self.off.shape[0] - 1)
+        return int(self.gather.shape[0] if self.gather is not None else len(self.traces))
 
     def resolved(self) -> TraceBatch:
         """The batch with a deferred gather (``gather``) carried out."""
@@ -142,11 +151,19 @@ class TraceBatch:
             return self
         return replace(self, gather=None).take_traces(self.gather)
 
-    op = _field_view("records", "op")
-    x = _field_view("records", "x")
-    y = _field_view("records", "y")
-    g = _field_view("records", "g")
-    h = _field_view("records", "h")
+    @property
+    def off(self) -> np.ndarray:
+        return self.traces.off
+
+    @property
+    def records(self) -> np.ndarray:
+        return self.traces.records
+
+    op = _trace_field("op")
+    x = _trace_field("x")
+    y = _trace_field("y")
+    g = _trace_field("g")
+    h = _trace_field("h")
     plan_x = _field_view("plan", "x")
     plan_y = _field_view("plan", "y")
 
@@ -154,17 +171,20 @@ class TraceBatch:
     def events(self) -> tuple:
         return self.off, self.op, self.x, self.y, self.g, self.h
 
+    def with_traces(self, traces: Traces) -> TraceBatch:
+        return replace(self, traces=traces)
+
     def with_events(self, off, op, x, y, g, h) -> TraceBatch:
         """The batch with new traces given as separate field arrays (packed here)."""
-        return replace(self, off=_ro(off, np.int64),
-                       records=_ro(records_of(TRACE_DTYPE, op, x, y, g, h)))
+        return self.with_traces(Traces(off, records=records_of(TRACE_DTYPE, op, x, y, g, h)))
 
     def with_records(self, off: np.ndarray, raw: np.ndarray) -> TraceBatch:
         """The batch with new traces given as packed bytes (``raw``, uint8) and row offsets."""
-        return replace(self, off=_ro(off, np.int64), records=_ro(raw).view(TRACE_DTYPE))
+        return self.with_traces(Traces(off, records=np.asarray(raw).view(TRACE_DTYPE)))
 
     def with_plan(self, off, x, y) -> TraceBatch:
-        return replace(self, plan_off=_ro(off, np.int64), plan=_ro(records_of(PLAN_DTYPE, x, y)))
+        return replace(self, plan_off=_ro(off, np.int64), plan=_ro(records_of(PLAN_DTYPE, x, y)),
+                       plan_column=None)
 
     @property
     def raw(self) -> np.ndarray:
@@ -173,25 +193,15 @@ class TraceBatch:
 
     def remove_events(self, start: np.ndarray, count: np.ndarray) -> TraceBatch:
         """Remove ``count[i]`` events of row ``i`` from its position ``start[i]`` on."""
-        from .events import remove_record_ranges
-
-        return self.with_records(*remove_record_ranges(
-            self.off, self.raw, TRACE_DTYPE.itemsize, _ro(start, np.int64),
-            _ro(count, np.int64)))
+        return self.with_traces(self.traces.remove_events(start, count))
 
     def keep_prefixes(self, keep: np.ndarray) -> TraceBatch:
         """Keep the first ``keep[i]`` events of row ``i`` (clipped to its length)."""
-        from .events import keep_record_prefixes
-
-        return self.with_records(*keep_record_prefixes(
-            self.off, self.raw, TRACE_DTYPE.itemsize, _ro(keep, np.int64)))
+        return self.with_traces(self.traces.keep_prefixes(keep))
 
     def keep_events(self, keep: np.ndarray) -> TraceBatch:
         """Keep the events with ``keep[e]`` True."""
-        from .events import compact_records
-
-        return self.with_records(*compact_records(self.off, self.raw, TRACE_DTYPE.itemsize,
-                                                  _ro(keep, np.bool_)))
+        return self.with_traces(self.traces.keep_events(keep))
 
     def lengths(self) -> np.ndarray:
         return np.diff(self.off)
@@ -226,46 +236,45 @@ class TraceBatch:
         return _ro(off, np.int64), _ro(raw)
 
     def slice(self, start: int, stop: int) -> TraceBatch:
-        """Rows ``start .. stop - 1`` as views (no copy of the records)."""
+        """Rows ``start .. stop - 1`` as views (no copy of the traces)."""
         p0, p1 = int(self.plan_off[start]), int(self.plan_off[stop])
         if self.gather is not None:  # stays deferred: the source rows are kept whole
-            off, records, gather = self.off, self.records, self.gather[start:stop]
+            traces, gather = self.traces, self.gather[start:stop]
         else:
-            e0, e1 = int(self.off[start]), int(self.off[stop])
-            off, records, gather = _ro(self.off[start : stop + 1] - e0), self.records[e0:e1], None
+            traces, gather = self.traces.slice(start, stop), None
         return TraceBatch(
-            self.table.slice(start, stop - start), off, records,
+            self.table.slice(start, stop - start), traces,
             _ro(self.plan_off[start : stop + 1] - p0), self.plan[p0:p1], self.costs[start:stop],
             {k: v[start:stop] for k, v in self.extra.items()}, self.anchors, gather,
+            None if self.plan_column is None else self.plan_column.slice(start, stop - start),
         )
 
     def take(self, rows: np.ndarray) -> TraceBatch:
         """The rows ``rows`` (positions), in that order."""
         rows = _ro(rows, np.int64)
         trace_rows = rows if self.gather is None else self.gather[rows]  # one gather, not two
-        off, records = _take_rows(self.off, self.records, trace_rows)
         plan_off, plan = _take_rows(self.plan_off, self.plan, rows)
         extra = {k: _ro(np.asarray(v)[rows]) for k, v in self.extra.items()}
-        return replace(self, table=self.table.take(pa.array(rows)), off=off, records=records,
-                       plan_off=plan_off, plan=plan, costs=_ro(self.costs[rows]), extra=extra,
-                       gather=None)
+        return replace(self, table=self.table.take(pa.array(rows)),
+                       traces=self.traces.take(trace_rows), plan_off=plan_off, plan=plan,
+                       costs=_ro(self.costs[rows]), extra=extra, gather=None,
+                       plan_column=None if self.plan_column is None else
+                       self.plan_column.take(pa.array(rows)))
 
     def take_traces(self, rows: np.ndarray) -> TraceBatch:
         """The batch whose row ``i`` has the trace of row ``rows[i]`` (other columns kept)."""
-        off, records = _take_rows(self.off, self.records, rows)
-        return replace(self, off=off, records=records)
+        return replace(self, traces=self.traces.take(rows))
 
 
-def batch_from_table(table: pa.Table, records: np.ndarray | None = None) -> TraceBatch:
-    """A :class:`TraceBatch` over a dataset table; ``records`` (optional) receives its trace
-    records, which must fit exactly (``read_split`` decodes each shard into its slice of the
-    split's array)."""
+def batch_from_table(table: pa.Table) -> TraceBatch:
+    """A :class:`TraceBatch` over a dataset table; its traces stay folded values (views of the
+    column's buffers) until an operator asks for more."""
     missing = [c for c in (*TRACE_COLUMNS, *PLAN_COLUMNS, "index", "walls", "height", "width",
                            "start_x", "start_y", "goal_x", "goal_y") if c not in table.column_names]
     if missing:
         raise ValueError(f"table is not a mazebench dataset table: column {missing[0]!r} missing")
-    off, records = (_ro(a) for a in unpack(table.column("trace"), TRACE_DTYPE, "trace",
-                                           out=records))
+    off, byte_off, data = folded_of(table.column("trace"), TRACE_DTYPE, "trace")
+    traces = Traces(off, folded=(byte_off, data))
     plan_off, plan = (_ro(a) for a in unpack(table.column("plan"), PLAN_DTYPE, "plan"))
     n = table.num_rows
     extra: dict = {}
@@ -287,61 +296,42 @@ def batch_from_table(table: pa.Table, records: np.ndarray | None = None) -> Trac
             and c not in ("source_trace_hash", "source_n_events", "ops")]
     rest = table.drop_columns(drop)
     if "source_trace_hash" not in rest.column_names:
-        hashes = trace_hashes(off, *(records[f] for f in TRACE_DTYPE.names))
+        hashes = traces_hashes(traces)
         n_events = np.diff(off).astype(np.int32)
         rest = rest.append_column("source_trace_hash", hashes)
         rest = rest.append_column("source_n_events", pa.array(n_events))
-    return TraceBatch(rest, off, records, plan_off, plan, costs, extra, anchors)
+    return TraceBatch(rest, traces, plan_off, plan, costs, extra, anchors,
+                      plan_column=table.column("plan"))
 
 
 # -- hashes ----------------------------------------------------------------------------------
-_HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
-_P1 = np.uint64(0x9E3779B185EBCA87)
-_P2 = np.uint64(0xC2B2AE3D27D4EB4F)
-_P3 = np.uint64(0x165667B19E3779F9)
-_P4 = np.uint64(0x27D4EB2F165667C5)
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _rotl(v, r):
-    return (v << np.uint64(r)) | (v >> np.uint64(64 - r))
-
-
-@njit(cache=True, nogil=True)
-def _trace_hash_kernel(off, op, x, y, g, h, hexd, out):
-    """Two 64-bit multiply-rotate lanes per row (xxHash-style rounds), splitmix64 finish."""
-    n = off.shape[0] - 1
-    mask16 = np.uint64(0xFFFF)
-    mask32 = np.uint64(0xFFFFFFFF)
-    for i in range(n):
-        a = _P1
-        b = _P2
-        for e in range(np.uint64(off[i]), np.uint64(off[i + 1])):  # unsigned: no wraparound test
-            w1 = (np.uint64(op[e] & 0xFF) | ((np.uint64(x[e]) & mask16) << np.uint64(8))
-                  | ((np.uint64(y[e]) & mask16) << np.uint64(24)))
-            w2 = (np.uint64(g[e]) & mask32) | ((np.uint64(h[e]) & mask32) << np.uint64(32))
-            a = _rotl(a + w1 * _P2, 31) * _P1
-            b = _rotl(b + w2 * _P4, 27) * _P3
-        length = np.uint64(off[i + 1] - off[i])
-        fa = mix64(a ^ mix64(b + length))
-        fb = mix64(b ^ mix64(a + _P3 + length))
-        base = 32 * i
-        for k in range(16):
-            v = fa if k < 8 else fb
-            byte = (v >> np.uint64(8 * (7 - (k & 7)))) & np.uint64(0xFF)
-            out[base + 2 * k] = hexd[int(byte >> np.uint64(4))]
-            out[base + 2 * k + 1] = hexd[int(byte & np.uint64(0xF))]
-
-
 def trace_hashes(off, op, x, y, g, h) -> pa.Array:
-    """Per-row 128-bit trace hashes as 32-character hex strings."""
-    n = off.shape[0] - 1
-    out = np.empty(32 * n, dtype=np.uint8)
-    _trace_hash_kernel(off, op, x, y, g, h, _HEX, out)
-    return fixed_width_column(out.reshape(n, 32), pa.string())
+    """Per-row 128-bit trace hashes (32 hex digits) of traces given as field arrays."""
+    return traces_hashes(Traces(off, records=records_of(TRACE_DTYPE, op, x, y, g, h)))
+
+
+def traces_hashes(traces: Traces) -> pa.Array:
+    """Per-row trace hashes of a :class:`Traces` (:mod:`.trace_hash`: over the folded values,
+    encoded first when only records are at hand)."""
+    return hash_values(*traces.folded)
 
 
 # -- metrics ---------------------------------------------------------------------------------
+@njit(cache=True, nogil=True, inline="always")
+def _metrics_row(op, x, y, a, b, gx, gy, costs, plan_len, out, i, cx, cy):
+    closes, jumps, gclose, gcreate = scan_events_into(op, x, y, a, b, gx, gy, cx, cy)
+    m = b - a
+    creates = m - closes
+    out[i, 0] = m
+    out[i, 1] = closes
+    out[i, 2] = creates
+    out[i, 3] = 5 * m if costs else 5 * closes + 3 * creates
+    out[i, 4] = jumps
+    out[i, 5] = gclose
+    out[i, 6] = gcreate
+    out[i, 7] = plan_len
+
+
 @njit(cache=True, nogil=True)
 def trace_metrics(off, op, x, y, sg, costs, plan_off, out):
     """Fill ``out`` (n, len(TRACE_METRICS)) with the trace metrics of every row.
@@ -349,21 +339,47 @@ def trace_metrics(off, op, x, y, sg, costs, plan_off, out):
     Definitions as :mod:`mazebench.search.metrics`; ``trace_tokens`` counts 3 tokens for a
     create clause written without costs (``costs[i]`` False), else 5 per event.
     """
-    n = off.shape[0] - 1
-    for i in range(n):
-        gx = sg[i, 2]
-        gy = sg[i, 3]
-        closes, jumps, gclose, gcreate = scan_events(op, x, y, off[i], off[i + 1], gx, gy)
-        creates = off[i + 1] - off[i] - closes
-        m = off[i + 1] - off[i]
-        out[i, 0] = m
-        out[i, 1] = closes
-        out[i, 2] = m - closes
-        out[i, 3] = 5 * m if costs[i] else 5 * closes + 3 * creates
-        out[i, 4] = jumps
-        out[i, 5] = gclose
-        out[i, 6] = gcreate
-        out[i, 7] = plan_off[i + 1] - plan_off[i]
+    longest = 1
+    for i in range(off.shape[0] - 1):
+        longest = max(longest, off[i + 1] - off[i])
+    cx = np.empty(longest, x.dtype)
+    cy = np.empty(longest, y.dtype)
+    for i in range(off.shape[0] - 1):
+        _metrics_row(op, x, y, off[i], off[i + 1], sg[i, 2], sg[i, 3], costs[i],
+                     plan_off[i + 1] - plan_off[i], out, i, cx, cy)
+
+
+@njit(cache=True, nogil=True)
+def _trace_metrics_folded(byte_off, data, longest, sg, costs, plan_off, out):
+    """:func:`trace_metrics` of folded values, each row decoded into scratch arrays that stay
+    in cache."""
+    longest = max(longest, 1)
+    op = np.empty(longest, np.int8)
+    x = np.empty(longest, np.int16)
+    y = np.empty(longest, np.int16)
+    cx = np.empty(longest, np.int16)
+    cy = np.empty(longest, np.int16)
+    for i in range(byte_off.shape[0] - 1):
+        n = 0
+        p = byte_off[i]
+        if byte_off[i + 1] > p:
+            n = row_cells(data, p, op, x, y)
+        _metrics_row(op, x, y, 0, n, sg[i, 2], sg[i, 3], costs[i],
+                     plan_off[i + 1] - plan_off[i], out, i, cx, cy)
+
+
+def batch_metrics(batch: TraceBatch) -> np.ndarray:
+    """``(n, len(TRACE_METRICS))`` int64 metrics of a resolved batch's traces."""
+    out = np.empty((len(batch), len(TRACE_METRICS)), dtype=np.int64)
+    traces = batch.traces
+    if traces.is_folded and not traces.has_fields("op", "x", "y"):
+        byte_off, data = traces.folded
+        _trace_metrics_folded(byte_off, data, longest_row(byte_off, data), batch.sg(),
+                              batch.costs, batch.plan_off, out)
+    else:
+        trace_metrics(batch.off, batch.op, batch.x, batch.y, batch.sg(), batch.costs,
+                      batch.plan_off, out)
+    return out
 
 
 def table_from_batch(batch: TraceBatch, ops_spec: str, column_order: list[str],
@@ -373,11 +389,10 @@ def table_from_batch(batch: TraceBatch, ops_spec: str, column_order: list[str],
     batch = batch.resolved()
     n = len(batch)
     new: dict[str, pa.Array] = {}
-    new["trace"] = pack_records(batch.off, batch.records)
-    new["plan"] = pack_records(batch.plan_off, batch.plan)
-    metrics = np.empty((n, len(TRACE_METRICS)), dtype=np.int64)
-    trace_metrics(batch.off, batch.op, batch.x, batch.y, batch.sg(), batch.costs,
-                  batch.plan_off, metrics)
+    new["trace"] = batch.traces.column()
+    new["plan"] = (pack_records(batch.plan_off, batch.plan) if batch.plan_column is None
+                   else batch.plan_column)
+    metrics = batch_metrics(batch)
     for j, name in enumerate(TRACE_METRICS):
         new[name] = pa.array(metrics[:, j].astype(np.int32))
     if "ops" in batch.table.column_names and n:

@@ -27,7 +27,6 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from .. import __version__
@@ -57,6 +56,7 @@ from .chain import (
     parse_chain,
 )
 from .registry import Step
+from .traces import Traces
 
 META_OPS = b"mazebench.ops"
 META_SPLIT = b"mazebench.split"
@@ -113,56 +113,38 @@ def _text_column(batch: TraceBatch, dialect: str, profile) -> pa.Array:
 # -- reading a whole split ---------------------------------------------------------------------
 
 
-def _read(path: Path, records: np.ndarray | None = None) -> TraceBatch:
-    return batch_from_table(pq.read_table(path), records)
+def _read(path: Path) -> TraceBatch:
+    return batch_from_table(pq.read_table(path))
 
 
 def read_split(paths: Sequence[Path], workers: int = 2) -> TraceBatch:
-    """Every shard of a split as one batch: each shard's trace is decoded straight into its
-    slice of one preallocated record array (the ``n_events`` columns give the slices)."""
-    counts = [pq.read_table(p, columns=["n_events", "plan_length"]) for p in paths]
-    rows = [t.num_rows for t in counts]
-    events = [int(pc.sum(t.column(0)).as_py() or 0) for t in counts]
-    plans = [int(pc.sum(t.column(1)).as_py() or 0) for t in counts]
-    n, total, plan_total = sum(rows), sum(events), sum(plans)
-    off = np.empty(n + 1, dtype=np.int64)
-    records = np.empty(total, dtype=TRACE_DTYPE)
-    starts = np.concatenate([[0], np.cumsum(events)]).astype(np.int64)
-    plan_off = np.empty(n + 1, dtype=np.int64)
-    plan = np.empty(plan_total, dtype=PLAN_DTYPE)
-    off[0] = plan_off[0] = 0
-    tables, costs, extras = [], [], []
-    psize = PLAN_DTYPE.itemsize
-    r = e = p = 0
-
+    """Every shard of a split as one batch; the traces stay folded values, copied once into
+    one buffer for the split."""
     def read(k: int) -> TraceBatch:
         try:
-            return _read(paths[k], records[starts[k] : starts[k + 1]])
+            return _read(paths[k])
         except ValueError as exc:
-            hint = " (its n_events column disagrees)" if "do not fit" in str(exc) else ""
-            raise ValueError(f"{paths[k]}: {exc}{hint}") from None
+            raise ValueError(f"{paths[k]}: {exc}") from None
 
     with ThreadPoolExecutor(max(1, workers)) as pool:
-        for path, part in zip(paths, pool.map(read, range(len(paths)))):
-            m, k, q = len(part), int(part.off[-1]), int(part.plan_off[-1])
-            if r + m > n or p + q > plan_total:
-                raise ValueError(f"{path}: n_events / plan_length disagree with the list columns")
-            off[r + 1 : r + m + 1] = part.off[1:] + e
-            plan_off[r + 1 : r + m + 1] = part.plan_off[1:] + p
-            plan.view(np.uint8)[p * psize : (p + q) * psize] = part.plan.view(np.uint8)
-            tables.append(part.table)
-            costs.append(np.asarray(part.costs))
-            extras.append(part.extra)
-            anchors = part.anchors
-            r, e, p = r + m, e + k, p + q
-    if (r, e, p) != (n, total, plan_total):
-        raise ValueError("n_events / plan_length columns disagree with the list columns")
-    extra = {key: _ro(np.concatenate([x[key] for x in extras])) for key in (extras[0] if extras
-                                                                           else {})}
-    table = pa.concat_tables(tables) if tables else pa.table({})
-    return TraceBatch(table, _ro(off), _ro(records), _ro(plan_off), _ro(plan),
-                      _ro(np.concatenate(costs) if costs else np.zeros(0, bool)),
-                      extra, anchors if paths else False)
+        parts = list(pool.map(read, range(len(paths))))
+    if not parts:
+        return TraceBatch(pa.table({}), Traces(np.zeros(1, np.int64),
+                                               records=np.empty(0, TRACE_DTYPE)),
+                          _ro(np.zeros(1, np.int64)), _ro(np.empty(0, PLAN_DTYPE)),
+                          _ro(np.zeros(0, bool)))
+    traces = Traces.concat([p.traces for p in parts])
+    plan_counts = np.concatenate([np.diff(p.plan_off) for p in parts])
+    plan_off = np.zeros(plan_counts.shape[0] + 1, dtype=np.int64)
+    np.cumsum(plan_counts, out=plan_off[1:])
+    plan = np.concatenate([p.plan for p in parts])
+    extra = {key: _ro(np.concatenate([p.extra[key] for p in parts])) for key in parts[0].extra}
+    table = pa.concat_tables([p.table for p in parts])
+    return TraceBatch(table, traces, _ro(plan_off), _ro(plan),
+                      _ro(np.concatenate([np.asarray(p.costs) for p in parts])), extra,
+                      parts[0].anchors,
+                      plan_column=pa.chunked_array([c for p in parts for c in
+                                                    p.plan_column.chunks], pa.binary()))
 
 
 # -- one split ---------------------------------------------------------------------------------

@@ -29,47 +29,75 @@ from dataclasses import replace
 import numpy as np
 from numba import njit
 
+from ..datasets.folded import longest_row
 from ..params import Param
 from ..rng import next_index
 from .batch import TraceBatch, _ro
 from .events import derangement, row_stream
 from .registry import Choice, Operator, Step, register
+from .traces import row_cells, row_g
 
 POINTS = ("goal-created", "plan-recoverable", "goal-closed")
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _points_row(op, x, y, g, a, b, gx, gy, plan_len, out, i):
+    created = -1
+    recoverable = -1
+    closed = -1
+    for k in range(b - a):
+        e = a + k
+        if x[e] != gx or y[e] != gy:
+            continue
+        if created < 0:
+            created = k
+        if recoverable < 0 and plan_len > 0 and g[e] == plan_len - 1:
+            recoverable = k
+        if closed < 0 and op[e] == 1:
+            closed = k
+            break
+    out[i, 0] = created
+    out[i, 1] = recoverable
+    out[i, 2] = closed
 
 
 @njit(cache=True, nogil=True)
 def conclusion_points_kernel(off, op, x, y, g, sg, plan_off, out):
     """``out[i]`` = (goal-created, plan-recoverable, goal-closed) of row ``i`` (-1 if none)."""
-    n = off.shape[0] - 1
-    for i in range(n):
-        gx = sg[i, 2]
-        gy = sg[i, 3]
-        plan_len = plan_off[i + 1] - plan_off[i]
-        created = -1
-        recoverable = -1
-        closed = -1
-        for k in range(off[i + 1] - off[i]):
-            e = off[i] + k
-            if x[e] != gx or y[e] != gy:
-                continue
-            if created < 0:
-                created = k
-            if recoverable < 0 and plan_len > 0 and g[e] == plan_len - 1:
-                recoverable = k
-            if closed < 0 and op[e] == 1:
-                closed = k
-                break
-        out[i, 0] = created
-        out[i, 1] = recoverable
-        out[i, 2] = closed
+    for i in range(off.shape[0] - 1):
+        _points_row(op, x, y, g, off[i], off[i + 1], sg[i, 2], sg[i, 3],
+                    plan_off[i + 1] - plan_off[i], out, i)
+
+
+@njit(cache=True, nogil=True)
+def _conclusion_points_folded(byte_off, data, longest, sg, plan_off, out):
+    """:func:`conclusion_points_kernel` of folded values, each row decoded into scratch."""
+    longest = max(longest, 1)
+    op = np.empty(longest, np.int8)
+    x = np.empty(longest, np.int16)
+    y = np.empty(longest, np.int16)
+    g = np.empty(longest, np.int32)
+    for i in range(byte_off.shape[0] - 1):
+        n = 0
+        p = byte_off[i]
+        if byte_off[i + 1] > p:
+            n = row_cells(data, p, op, x, y)
+            row_g(data, p, g)
+        _points_row(op, x, y, g, 0, n, sg[i, 2], sg[i, 3], plan_off[i + 1] - plan_off[i],
+                    out, i)
 
 
 def conclusion_points(batch: TraceBatch) -> np.ndarray:
     """``(n, 3)`` int64: goal-created, plan-recoverable and goal-closed indices per row."""
     out = np.empty((len(batch), 3), dtype=np.int64)
-    conclusion_points_kernel(batch.off, batch.op, batch.x, batch.y, batch.g, batch.sg(),
-                             batch.plan_off, out)
+    traces = batch.traces
+    if traces.is_folded and not traces.has_fields("op", "x", "y", "g"):
+        byte_off, data = traces.folded
+        _conclusion_points_folded(byte_off, data, longest_row(byte_off, data), batch.sg(),
+                                  batch.plan_off, out)
+    else:
+        conclusion_points_kernel(batch.off, batch.op, batch.x, batch.y, batch.g, batch.sg(),
+                                 batch.plan_off, out)
     return out
 
 
