@@ -232,6 +232,26 @@ def take_rows(byte_off, data, rows, out_off, out):
     return q
 
 
+@njit(cache=True, nogil=True)
+def take_rows_of_parts(part_of, local, part_offs, part_datas, out_off, out):
+    """:func:`take_rows` over values held in several parts (``part_offs[k]``,
+    ``part_datas[k]``: numba typed lists): output row ``i`` is row ``local[i]`` of part
+    ``part_of[i]``, so a split read shard by shard is gathered without first being copied
+    into one buffer. Returns bytes written."""
+    q = 0
+    out_off[0] = 0
+    for i in range(part_of.shape[0]):
+        byte_off = part_offs[part_of[i]]
+        data = part_datas[part_of[i]]
+        r = local[i]
+        a = byte_off[r]
+        m = byte_off[r + 1] - a
+        _copy(data, a, out, q, m)
+        q += m
+        out_off[i + 1] = q
+    return q
+
+
 @njit(cache=True, nogil=True, inline="always")
 def _emit(data, size, n, mask, consts, starts, idx, count, out, q):
     """Write the value of ``count`` records taken from an input row (folded planes

@@ -113,13 +113,18 @@ def _text_column(batch: TraceBatch, dialect: str, profile) -> pa.Array:
 # -- reading a whole split ---------------------------------------------------------------------
 
 
-def _read(path: Path) -> TraceBatch:
-    return batch_from_table(pq.read_table(path))
+def _read(path: Path) -> list[TraceBatch]:
+    """A shard's row groups as batches: streamed like a row-scope transform reads them (one
+    thread per shard, no pre-buffering; ``pq.read_table``'s defaults took 3x the time here,
+    most of it page faults: 5.0 vs 1.6 s for 20 shards of 50,000 30x30 rows on 2 threads)."""
+    source = open_shard(path)
+    return [batch_from_table(pa.Table.from_batches([part])) for part in
+            source.iter_batches(batch_size=ROW_GROUP_ROWS, use_threads=False)]
 
 
 def read_split(paths: Sequence[Path], workers: int = 2) -> TraceBatch:
-    """Every shard of a split as one batch; the traces stay folded values, copied once into
-    one buffer for the split."""
+    """Every shard of a split as one batch; the traces stay each shard's folded values
+    (:meth:`Traces.concat`)."""
     def read(k: int) -> TraceBatch:
         try:
             return _read(paths[k])
@@ -127,7 +132,7 @@ def read_split(paths: Sequence[Path], workers: int = 2) -> TraceBatch:
             raise ValueError(f"{paths[k]}: {exc}") from None
 
     with ThreadPoolExecutor(max(1, workers)) as pool:
-        parts = list(pool.map(read, range(len(paths))))
+        parts = [part for parts in pool.map(read, range(len(paths))) for part in parts]
     if not parts:
         return TraceBatch(pa.table({}), Traces(np.zeros(1, np.int64),
                                                records=np.empty(0, TRACE_DTYPE)),
