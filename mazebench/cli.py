@@ -38,6 +38,9 @@ def main() -> None:
       mazebench generate                 # the built-in default benchmark in ./mazebench-data
       mazebench show mazebench-data --split test_dfs --index 3
     """
+    from .datasets.parquet_format import choose_memory_pool
+
+    choose_memory_pool()
 
 
 # --------------------------------------------------------------------------------- generate

@@ -1,11 +1,12 @@
 """The Parquet writer settings every mazebench shard is written with (builder and operators).
 
-Packed per-event columns (:mod:`.packed`) carry no statistics or dictionary and are compressed
-with the dataset's codec (LZ4 by default); the small per-row columns use zstd. ``codec="none"``
-compresses no column at all: the folded trace needs no codec to be compact, and uncompressed
-shards are the fastest to write and read (``benchmarks/results/ops.md``, sixth session), for
-transforms that feed a training run. LZ4 remains the default for distribution (30x30 Wilson:
-1.3 vs 1.9 kB per row).
+Packed per-event columns (:mod:`.packed`) carry no statistics or dictionary. By default
+(``codec="none"``) no column is compressed: folded trace values are compact without a codec,
+and uncompressed shards are the fastest to write and read (a 10^6-row ``cut-tail`` ran at
+204-270k rows/s from uncompressed shards, 212-238k/s from LZ4 ones; ``benchmarks/results/ops.md``,
+sixth session). ``lz4`` or ``zstd`` compress the packed columns and zstd the small per-row
+columns, for smaller files to distribute (30x30 Wilson: 1.3 kB per row with LZ4, 1.9 kB
+uncompressed).
 
 Row groups hold at most :data:`ROW_GROUP_ROWS` rows, so readers stream a shard in batches of
 a few megabytes that stay in cache and allocator pools (one 50,000-row group of 200 MB made
@@ -27,7 +28,8 @@ from .shard_summary import ShardSummary, SummaryBuilder
 
 PACKED = ("trace", "plan", "trace_anchor")
 ROW_GROUP_ROWS = 8192
-CODECS = ("lz4", "zstd", "none")
+CODECS = ("none", "lz4", "zstd")
+DEFAULT_CODEC = "none"  # folded trace values need no codec to be compact
 _NO_STATISTICS = (*PACKED, "walls", "text", "id", "problem_hash", "layout_hash", "params")
 
 
@@ -36,6 +38,21 @@ def open_shard(path: Path | str) -> pq.ParquetFile:
     this machine made ``iter_batches`` over a 50,000-row shard 1.5-2.4x slower (it coalesces and
     buffers the reads of a whole row group before decoding; the page cache already holds it)."""
     return pq.ParquetFile(path, pre_buffer=False)
+
+
+def choose_memory_pool() -> str:
+    """Make jemalloc Arrow's default memory pool unless ``ARROW_DEFAULT_MEMORY_POOL`` names
+    one (the command line calls this; a library user's process is left alone). Arrow's
+    default, mimalloc, gave memory back and faulted it in again on this machine: a 10^6-row
+    ``swap`` read its split in 5.4 s (7.9 s of system time) with mimalloc, 2.0 s with
+    jemalloc, and ``cut-tail``/``dualformer`` ran 5-10% faster (``benchmarks/results/ops.md``,
+    sixth session). Returns the pool's name."""
+    if "ARROW_DEFAULT_MEMORY_POOL" not in os.environ:
+        try:
+            pa.set_memory_pool(pa.jemalloc_memory_pool())
+        except (NotImplementedError, pa.ArrowNotImplementedError):
+            pass  # a pyarrow built without jemalloc: keep its default
+    return pa.default_memory_pool().backend_name
 
 
 def check_codec(codec: str) -> str:
@@ -83,7 +100,7 @@ class ShardWriter:
     the tables written)."""
 
     def __init__(self, path: Path, schema: pa.Schema, metadata: dict[bytes, bytes], *,
-                 codec: str = "lz4", fsync: bool = True) -> None:
+                 codec: str = DEFAULT_CODEC, fsync: bool = True) -> None:
         self.path = Path(path)
         self.fsync = fsync
         self.tmp = self.path.with_name(f".{self.path.name}.tmp-{os.getpid()}")
@@ -142,7 +159,7 @@ class ShardWriter:
 
 
 def write_shard_file(table: pa.Table, path: Path, metadata: dict[bytes, bytes], *,
-                     codec: str = "lz4", fsync: bool = True) -> ShardSummary:
+                     codec: str = DEFAULT_CODEC, fsync: bool = True) -> ShardSummary:
     """Write ``table`` to ``path`` atomically with the shard settings; returns its summary."""
     writer = ShardWriter(path, table.schema, metadata, codec=codec, fsync=fsync)
     try:

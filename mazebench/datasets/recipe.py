@@ -9,7 +9,7 @@ A recipe is a TOML file (or the equivalent dict)::
     width = 30
     profile = "beyond-semantics"
     shard_size = 5000
-    compression = "lz4"   # packed trace/plan columns: lz4 (default), zstd or none
+    compression = "none"  # codec of the shards: none (default), lz4 or zstd
 
     [splits.train]
     family = "wilson"
@@ -67,7 +67,7 @@ except ImportError:  # Python 3.10
 
 from ..mazes.api import MazeSpec
 from ..search.profiles import Profile, get_profile
-from .parquet_format import CODECS
+from .parquet_format import CODECS, DEFAULT_CODEC
 
 SUITE_KEYS = {"name", "seed", "height", "width", "profile", "shard_size", "text", "description",
               "compression"}
@@ -171,7 +171,7 @@ class Recipe:
     shard_size: int
     splits: tuple[SplitSpec, ...] = field(default_factory=tuple)
     description: str = ""
-    compression: str = "lz4"  # codec of the packed trace/plan columns
+    compression: str = DEFAULT_CODEC  # codec of the shards (parquet_format)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -239,7 +239,7 @@ def parse_recipe(data: dict[str, Any], *, source: str = "recipe") -> Recipe:
             raise ValueError(f"{source}: split {split_name!r} is declared twice")
         seen.add(split_name)
         splits.append(_parse_split(split_name, spec, suite, source))
-    codec = suite.get("compression", "lz4")
+    codec = suite.get("compression", DEFAULT_CODEC)
     if codec not in CODECS:
         raise ValueError(f"{source} [suite]: compression = {codec!r} (allowed: "
                          f"{', '.join(CODECS)})")
@@ -453,7 +453,7 @@ def parse_recipe_dict(data: dict[str, Any]) -> Recipe:
                 )
             )
         return Recipe(data["name"], int(data["seed"]), int(data["shard_size"]), tuple(splits),
-                      data.get("description", ""), data.get("compression", "lz4"))
+                      data.get("description", ""), data.get("compression", DEFAULT_CODEC))
     except (KeyError, TypeError) as exc:
         raise ValueError(f"manifest recipe is malformed ({exc})") from None
 

@@ -22,7 +22,7 @@ import pyarrow.parquet as pq
 
 from ..search.metrics import METRIC_NAMES
 from .batch import Block, generate_block
-from .parquet_format import write_shard_file
+from .parquet_format import DEFAULT_CODEC, write_shard_file
 from .recipe import SplitSpec
 from .schema import block_hashes, block_table, numeric_column
 from .shard_summary import ShardSummary
@@ -41,7 +41,7 @@ class SplitJob:
     key: int
     fingerprint: str
     split_dir: str
-    codec: str = "lz4"  # packed columns' Parquet codec
+    codec: str = DEFAULT_CODEC  # the shards' Parquet codec
 
 
 @dataclass(frozen=True)

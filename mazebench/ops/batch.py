@@ -135,7 +135,7 @@ class TraceBatch:
     table: pa.Table
     traces: Traces
     plan_off: np.ndarray
-    plan: np.ndarray
+    plan_records: np.ndarray | None  # None: decoded from plan_column on first use
     costs: np.ndarray
     extra: dict = field(default_factory=dict)
     anchors: bool = False
@@ -154,6 +154,13 @@ class TraceBatch:
     @property
     def off(self) -> np.ndarray:
         return self.traces.off
+
+    @property
+    def plan(self) -> np.ndarray:
+        """The plan records (:data:`~mazebench.datasets.packed.PLAN_DTYPE`)."""
+        if self.plan_records is None:
+            self.plan_records = _ro(unpack(self.plan_column, PLAN_DTYPE, "plan")[1])
+        return self.plan_records
 
     @property
     def records(self) -> np.ndarray:
@@ -183,8 +190,8 @@ class TraceBatch:
         return self.with_traces(Traces(off, records=np.asarray(raw).view(TRACE_DTYPE)))
 
     def with_plan(self, off, x, y) -> TraceBatch:
-        return replace(self, plan_off=_ro(off, np.int64), plan=_ro(records_of(PLAN_DTYPE, x, y)),
-                       plan_column=None)
+        return replace(self, plan_off=_ro(off, np.int64),
+                       plan_records=_ro(records_of(PLAN_DTYPE, x, y)), plan_column=None)
 
     @property
     def raw(self) -> np.ndarray:
@@ -242,9 +249,10 @@ class TraceBatch:
             traces, gather = self.traces, self.gather[start:stop]
         else:
             traces, gather = self.traces.slice(start, stop), None
+        plan = None if self.plan_records is None else self.plan_records[p0:p1]
         return TraceBatch(
             self.table.slice(start, stop - start), traces,
-            _ro(self.plan_off[start : stop + 1] - p0), self.plan[p0:p1], self.costs[start:stop],
+            _ro(self.plan_off[start : stop + 1] - p0), plan, self.costs[start:stop],
             {k: v[start:stop] for k, v in self.extra.items()}, self.anchors, gather,
             None if self.plan_column is None else self.plan_column.slice(start, stop - start),
         )
@@ -253,10 +261,16 @@ class TraceBatch:
         """The rows ``rows`` (positions), in that order."""
         rows = _ro(rows, np.int64)
         trace_rows = rows if self.gather is None else self.gather[rows]  # one gather, not two
-        plan_off, plan = _take_rows(self.plan_off, self.plan, rows)
+        if self.plan_records is None:
+            counts = np.diff(self.plan_off)[rows]
+            plan_off, plan = np.zeros(rows.shape[0] + 1, dtype=np.int64), None
+            np.cumsum(counts, out=plan_off[1:])
+            plan_off = _ro(plan_off)
+        else:
+            plan_off, plan = _take_rows(self.plan_off, self.plan_records, rows)
         extra = {k: _ro(np.asarray(v)[rows]) for k, v in self.extra.items()}
         return replace(self, table=self.table.take(pa.array(rows)),
-                       traces=self.traces.take(trace_rows), plan_off=plan_off, plan=plan,
+                       traces=self.traces.take(trace_rows), plan_off=plan_off, plan_records=plan,
                        costs=_ro(self.costs[rows]), extra=extra, gather=None,
                        plan_column=None if self.plan_column is None else
                        self.plan_column.take(pa.array(rows)))
@@ -275,7 +289,7 @@ def batch_from_table(table: pa.Table) -> TraceBatch:
         raise ValueError(f"table is not a mazebench dataset table: column {missing[0]!r} missing")
     off, byte_off, data = folded_of(table.column("trace"), TRACE_DTYPE, "trace")
     traces = Traces(off, folded=(byte_off, data))
-    plan_off, plan = (_ro(a) for a in unpack(table.column("plan"), PLAN_DTYPE, "plan"))
+    plan_off = _ro(folded_of(table.column("plan"), PLAN_DTYPE, "plan")[0])  # records: lazily
     n = table.num_rows
     extra: dict = {}
     if "trace_costs" in table.column_names:
@@ -300,7 +314,7 @@ def batch_from_table(table: pa.Table) -> TraceBatch:
         n_events = np.diff(off).astype(np.int32)
         rest = rest.append_column("source_trace_hash", hashes)
         rest = rest.append_column("source_n_events", pa.array(n_events))
-    return TraceBatch(rest, traces, plan_off, plan, costs, extra, anchors,
+    return TraceBatch(rest, traces, plan_off, None, costs, extra, anchors,
                       plan_column=table.column("plan"))
 
 

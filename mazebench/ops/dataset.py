@@ -33,7 +33,13 @@ from .. import __version__
 from ..datasets.load import Dataset
 from ..datasets.manifest import file_hash, shard_entries, split_statistics
 from ..datasets.packed import FORMAT_VERSION, PLAN_DTYPE, TRACE_DTYPE
-from ..datasets.parquet_format import ROW_GROUP_ROWS, ShardWriter, check_codec, open_shard
+from ..datasets.parquet_format import (
+    DEFAULT_CODEC,
+    ROW_GROUP_ROWS,
+    ShardWriter,
+    check_codec,
+    open_shard,
+)
 from ..datasets.shard_summary import ShardSummary, SummaryPool
 from ..progress import Progress
 from ..search.profiles import get_profile
@@ -142,10 +148,9 @@ def read_split(paths: Sequence[Path], workers: int = 2) -> TraceBatch:
     plan_counts = np.concatenate([np.diff(p.plan_off) for p in parts])
     plan_off = np.zeros(plan_counts.shape[0] + 1, dtype=np.int64)
     np.cumsum(plan_counts, out=plan_off[1:])
-    plan = np.concatenate([p.plan for p in parts])
     extra = {key: _ro(np.concatenate([p.extra[key] for p in parts])) for key in parts[0].extra}
     table = pa.concat_tables([p.table for p in parts])
-    return TraceBatch(table, traces, _ro(plan_off), _ro(plan),
+    return TraceBatch(table, traces, _ro(plan_off), None,
                       _ro(np.concatenate([np.asarray(p.costs) for p in parts])), extra,
                       parts[0].anchors,
                       plan_column=pa.chunked_array([c for p in parts for c in
@@ -157,7 +162,7 @@ def read_split(paths: Sequence[Path], workers: int = 2) -> TraceBatch:
 
 class _SplitJob:
     def __init__(self, name, spec, paths, out_dir, steps, spec_text, columns, order, text,
-                 codec="lz4"):
+                 codec=DEFAULT_CODEC):
         self.name, self.spec, self.paths = name, spec, paths
         self.out_dir, self.steps, self.spec_text = out_dir, steps, spec_text
         self.columns, self.order, self.text, self.codec = columns, order, text, codec
@@ -293,11 +298,12 @@ def transform_dataset(
     splits: Iterable[str] | None = None,
     workers: int = 2,
     progress: bool = False,
-    compression: str = "lz4",
+    compression: str = DEFAULT_CODEC,
 ) -> dict:
     """Apply an operator chain to every split (or ``splits``) of ``source``; write ``out``.
 
-    ``compression``: codec of the packed trace/plan columns (lz4, zstd or none).
+    ``compression``: codec of the new shards (none, lz4 or zstd; see
+    :mod:`mazebench.datasets.parquet_format`).
 
     Returns the manifest written to ``out/manifest.json``.
     """
