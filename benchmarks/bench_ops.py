@@ -3,21 +3,24 @@
 Measures, for ``swap``, ``cut-tail`` (at ``goal-created``: plain A* traces end at the goal's
 close, so a cut there would remove nothing) and ``dualformer`` (level mix):
 
-* ``transform`` - :func:`mazebench.ops.transform_dataset` end to end: read the source shards,
-  run the operator, write the new shards, manifest and card (``--workers`` threads);
+* ``transform`` - :func:`mazebench.ops.transform_dataset` end to end in this process: read the
+  source shards, run the operator, write the new shards, manifest and card (``--workers``
+  threads), with Arrow's memory pool chosen as the command line chooses it;
+* ``command`` - ``mazebench transform`` in a new process, its start-up included;
 * ``parquet copy`` - the same shards read and written back unchanged with the same writer
   settings and threads: the Parquet ceiling any transform of this schema has on this machine;
 * ``kernel`` - the operator alone on the split already in memory (flat arrays in, Arrow table
   of the new shard columns out), no Parquet.
 
 The dataset is a ``mazebench generate`` recipe with one Wilson split at 30x30 (``--make N``
-writes it first: about 16,000 examples/s on 2 cores, so 10^6 rows take about a minute)::
+writes it first: about 32,000 examples/s on 2 cores, so 10^6 rows take about 30 s)::
 
     python benchmarks/bench_ops.py --make 1000000 --data /tmp/bench-ops-1e6
     python benchmarks/bench_ops.py --data /tmp/bench-ops-1e6          # reuse it
     python benchmarks/bench_ops.py --make 100000 --data /tmp/bench-ops-1e5 --out /tmp/ops.md
 
-Each measurement runs ``--repeat`` times and the fastest counts (the machine may be shared).
+Each measurement runs ``--repeat`` times, after a ``sync``, and the fastest counts (the
+machine may be shared).
 Writes a markdown table to ``benchmarks/results/ops.md`` (or ``--out``).
 """
 
@@ -59,8 +62,11 @@ def make_dataset(path: Path, count: int, shard: int, workers: int) -> None:
 
 
 def best(fn, repeat: int) -> float:
+    """The fastest of ``repeat`` runs of ``fn``; before each, the previous runs' written
+    files are flushed to disk (``sync``, untimed), so that no run pays for another's."""
     times = []
     for _ in range(repeat):
+        os.sync()
         t0 = time.perf_counter()
         fn()
         times.append(time.perf_counter() - t0)
@@ -137,11 +143,7 @@ def main() -> None:
                              parquet_copy(paths, scratch / "copy", args.workers,
                                           args.compression)), args.repeat)
         print(f"parquet copy: {rows / copy:,.0f} examples/s", flush=True)
-        batch = read_split(paths, args.workers)
         for spec in specs:
-            kernel_only(batch.slice(0, min(len(batch), 1000)), spec, order)  # load the kernels
-            kernel = best(lambda spec=spec: kernel_only(batch, spec, order), args.repeat)
-
             def run(spec=spec):
                 shutil.rmtree(scratch / "out", ignore_errors=True)
                 transform_dataset(args.data, scratch / "out", [spec], seed=1,
@@ -156,9 +158,18 @@ def main() -> None:
 
             full = best(run, args.repeat)
             command = best(cli, args.repeat)
-            results.append((spec, rows / full, rows / command, rows / kernel))
+            results.append([spec, rows / full, rows / command])
             print(f"{spec}: transform {rows / full:,.0f} examples/s, command "
-                  f"{rows / command:,.0f}/s, kernel {rows / kernel:,.0f} examples/s", flush=True)
+                  f"{rows / command:,.0f}/s", flush=True)
+        shutil.rmtree(scratch / "out", ignore_errors=True)
+        shutil.rmtree(scratch / "cli", ignore_errors=True)
+        batch = read_split(paths, args.workers)  # read once the transforms are measured
+        for result in results:
+            spec = result[0]
+            kernel_only(batch.slice(0, min(len(batch), 1000)), spec, order)  # load the kernels
+            kernel = best(lambda spec=spec: kernel_only(batch, spec, order), args.repeat)
+            result.append(rows / kernel)
+            print(f"{spec}: kernel {rows / kernel:,.0f} examples/s", flush=True)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 

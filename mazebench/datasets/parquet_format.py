@@ -110,8 +110,8 @@ class ShardWriter:
         packed = check_codec(codec)
         small = "none" if packed == "none" else "zstd"  # "none": no codec anywhere
         compression = {c: (packed if c in PACKED else small) for c in names}
-        dictionary = [c for c in names if c not in _NO_STATISTICS
-                      and pa.types.is_string(schema.field(c).type)]
+        dictionary = [c for c in names if (c not in _NO_STATISTICS or c == "params")
+                      and pa.types.is_string(schema.field(c).type)]  # params: one JSON per split
         statistics = [c for c in names if c not in _NO_STATISTICS]
         self.sink = _HashingFile(self.tmp)
         try:
