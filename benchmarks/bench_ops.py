@@ -19,8 +19,7 @@ writes it first: about 32,000 examples/s on 2 cores, so 10^6 rows take about 30 
     python benchmarks/bench_ops.py --data /tmp/bench-ops-1e6          # reuse it
     python benchmarks/bench_ops.py --make 100000 --data /tmp/bench-ops-1e5 --out /tmp/ops.md
 
-Each measurement runs ``--repeat`` times, after a ``sync``, and the fastest counts (the
-machine may be shared).
+Each measurement runs ``--repeat`` times and the fastest counts (the machine may be shared).
 Writes a markdown table to ``benchmarks/results/ops.md`` (or ``--out``).
 """
 
@@ -62,11 +61,11 @@ def make_dataset(path: Path, count: int, shard: int, workers: int) -> None:
 
 
 def best(fn, repeat: int) -> float:
-    """The fastest of ``repeat`` runs of ``fn``; before each, the previous runs' written
-    files are flushed to disk (``sync``, untimed), so that no run pays for another's."""
+    """The fastest of ``repeat`` runs of ``fn``. (A ``sync`` before each run made every
+    figure lower on this machine, not steadier: the flushed outputs stay as clean page cache
+    that the next run's allocations must reclaim.)"""
     times = []
     for _ in range(repeat):
-        os.sync()
         t0 = time.perf_counter()
         fn()
         times.append(time.perf_counter() - t0)

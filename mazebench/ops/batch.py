@@ -1,11 +1,12 @@
-"""A batch of dataset rows as packed trace records, and its conversion from and to Arrow tables.
+"""A batch of dataset rows as traces and plans, and its conversion from and to Arrow tables.
 
-:class:`TraceBatch` holds the rows' trace and plan as packed records with offsets (see
-:mod:`mazebench.ops.events`) next to an Arrow table of every other column, so operators work on
-whole shards or splits without per-example objects. :func:`batch_from_table` decodes the
-byte-plane ``trace`` and ``plan`` columns (:mod:`mazebench.datasets.packed`) into records;
-:func:`table_from_batch` encodes the records back into byte planes, recomputes the trace
-metrics and appends the provenance columns:
+:class:`TraceBatch` holds the rows' traces (:class:`~mazebench.ops.traces.Traces`: the shard's
+folded values, decoded only as far as an operator asks) and plans next to an Arrow table of
+every other column, so operators work on whole shards or splits without per-example objects.
+:func:`batch_from_table` takes the ``trace`` column's values as they are
+(:mod:`mazebench.datasets.packed`); :func:`table_from_batch` writes the new values (encoding
+records only when an operator produced records), recomputes the trace metrics and appends the
+provenance columns:
 
 ==================  =============  =========================================================
 column              type           meaning

@@ -11,9 +11,10 @@ source, chain and seed give the same bytes.
 
 Row-scope chains stream shard by shard (one output shard per source shard, ``workers`` threads;
 the numba kernels and Parquet release the GIL). A chain with a split-scope operator (``swap``,
-``cut-random-suffix``) holds the split's events in memory (13 bytes per event plus the other
-columns; about 5.6 GB peak for 10^6 30x30 rows) and writes shards of the source's shard size;
-a final ``swap`` defers its gather of traces to the writer threads, a row group at a time.
+``cut-random-suffix``) holds the split in memory (the shards' folded trace values as read plus
+the other columns: about 2 GB for 10^6 30x30 rows) and writes shards of the source's shard
+size; a final ``swap`` defers its gather of traces to the writer threads, a row group at a
+time, copying values straight from the row groups they were read in.
 """
 
 from __future__ import annotations

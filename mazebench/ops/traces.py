@@ -56,7 +56,7 @@ class Traces:
     At least one is given; the other is derived on first use.
     """
 
-    __slots__ = ("off", "_folded", "_records", "_fields", "_parts")
+    __slots__ = ("off", "_folded", "_records", "_fields", "_parts", "_part_lookup")
 
     def __init__(self, off: np.ndarray, *, folded: tuple[np.ndarray, np.ndarray] | None = None,
                  records: np.ndarray | None = None, parts: list[Traces] | None = None) -> None:
@@ -66,9 +66,10 @@ class Traces:
         self._folded = None if folded is None else (_ro(folded[0], np.int64), _ro(folded[1]))
         self._records = None if records is None else _ro(records)
         self._fields: dict[str, np.ndarray] = {}
-        self._parts = parts  # folded parts kept apart (a split read shard by shard)
-        if parts:  # rows are taken from the parts as they are; anything else joins them first
-            self._folded = None
+        # folded parts kept apart (a split read shard by shard): rows are taken from them as
+        # they are, anything else joins them first
+        self._parts = parts if parts else None
+        self._part_lookup = None
 
     def __len__(self) -> int:
         return self.off.shape[0] - 1
@@ -168,18 +169,18 @@ class Traces:
         fk.take_rows_of_parts(part_of, local, offs, datas, out_off, out)
         return Traces(off, folded=(out_off, out))
 
-    def _part_index(self):
+    def _part_index(self) -> tuple:
         """First row and value lengths of the parts, and their arrays as numba typed lists
         (built once: a swapped split takes from them a row group at a time)."""
-        if "_part_index" not in self._fields:
+        if self._part_lookup is None:
             offs, datas = List(), List()
             for p in self._parts:
                 offs.append(p._folded[0])
                 datas.append(p._folded[1])
             firsts = np.cumsum([0] + [len(p) for p in self._parts])
             lengths = np.concatenate([np.diff(p._folded[0]) for p in self._parts])
-            self._fields["_part_index"] = (firsts, lengths, offs, datas)
-        return self._fields["_part_index"]
+            self._part_lookup = (firsts, lengths, offs, datas)
+        return self._part_lookup
 
     def keep_prefixes(self, keep: np.ndarray) -> Traces:
         """Row ``i`` keeps its first ``keep[i]`` events (clipped to its length)."""
