@@ -83,7 +83,9 @@ def test_unpack_slices_nulls_and_large_binary():
 
 def test_unpack_names_a_bad_row():
     good = packed.encode_value(np.zeros(3, PLAN_DTYPE))
-    for bad in (b"\x00" * 5, good + b"\x00", good[:-1], b"\x02\0\0\0\x10\0" + b"\0" * 4):
+    huge = (1 << 28) + 1  # all planes folded: 10 bytes that would decode to 3.5 GB
+    for bad in (b"\x00" * 5, good + b"\x00", good[:-1], b"\x02\0\0\0\x10\0" + b"\0" * 4,
+                huge.to_bytes(4, "little") + b"\0\0" + b"\0" * 4):
         col = pa.array([good, bad], pa.binary())
         with pytest.raises(ValueError, match=r"plan: row 1 holds a malformed value \(\d+ bytes"):
             packed.unpack_plan(col)

@@ -18,7 +18,7 @@ import click
 @click.option("--workers", default=2, show_default=True, type=int, help="Threads.")
 @click.option("--compression", default="none", show_default=True,
               type=click.Choice(["none", "lz4", "zstd"]),
-              help="Codec of the new shards (none: fastest; lz4: about 30% smaller).")
+              help="Codec of the new shards (none: fastest; lz4: about 35% smaller).")
 @click.option("--list-ops", is_flag=True, help="List the operators and their parameters.")
 @click.option("-o", "--output", type=click.Path(file_okay=False),
               help="New dataset directory (must not exist or be empty).")

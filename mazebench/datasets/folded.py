@@ -28,6 +28,11 @@ from numba import njit
 
 HEADER = 6
 MAX_PLANES = 16
+# A row's record count is read from its header, and a value whose planes are all folded is 19
+# bytes whatever the count claims; decoding allocates count x record size. Counts above this
+# (268M records, far more than a search on a 1000x1000 grid logs) are refused as malformed
+# rather than attempted.
+MAX_RECORDS = 1 << 28
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -67,7 +72,8 @@ def _fill(out, o, m, value):
 @njit(cache=True, nogil=True)
 def row_counts(byte_off, data, size, counts):
     """Fill ``counts`` with each row's record count; returns the first malformed row (its
-    length disagrees with its header, or the mask names a plane past ``size``), else -1."""
+    length disagrees with its header, the mask names a plane past ``size``, or the count
+    exceeds :data:`MAX_RECORDS`), else -1."""
     for r in range(byte_off.shape[0] - 1):
         p = byte_off[r]
         length = byte_off[r + 1] - p
@@ -77,7 +83,7 @@ def row_counts(byte_off, data, size, counts):
         if length < HEADER:
             return r
         n, mask = _header(data, p)
-        if mask >> size:
+        if mask >> size or n > MAX_RECORDS:
             return r
         stored = 0
         for k in range(size):

@@ -21,9 +21,9 @@ start_x ... goal_y  int16                start and goal
 solvable            bool                 the goal is reachable
 trace               binary               the events, 13-byte records ``op`` int8 (0 = create,
                                          1 = close), ``x``, ``y`` int16, ``g``, ``h`` int32,
-                                         little-endian, in byte planes (:mod:`.packed`)
+                                         little-endian, in folded byte planes (:mod:`.packed`)
 plan                binary               plan cells start..goal, 4-byte records ``x``, ``y``
-                                         int16, in byte planes (empty if unsolvable)
+                                         int16, in folded byte planes (empty if unsolvable)
 <metrics>           int32                see :mod:`mazebench.search.metrics`
 ==================  ===================  ====================================================
 """
