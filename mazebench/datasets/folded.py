@@ -223,19 +223,22 @@ def _popcount(mask, size):
 
 
 # -- row operations on folded values ---------------------------------------------------------
+@njit(cache=True, nogil=True, inline="always")
+def _append_value(byte_off, data, r, out, q):
+    """Copy row ``r``'s value to ``out[q]``; returns the position after it."""
+    a = byte_off[r]
+    m = byte_off[r + 1] - a
+    _copy(data, a, out, q, m)
+    return q + m
+
+
 @njit(cache=True, nogil=True)
 def take_rows(byte_off, data, rows, out_off, out):
     """Values of rows ``rows`` in that order (a byte copy per row); returns bytes written."""
-    q = 0
     out_off[0] = 0
     for i in range(rows.shape[0]):
-        r = rows[i]
-        a = byte_off[r]
-        m = byte_off[r + 1] - a
-        _copy(data, a, out, q, m)
-        q += m
-        out_off[i + 1] = q
-    return q
+        out_off[i + 1] = _append_value(byte_off, data, rows[i], out, out_off[i])
+    return out_off[rows.shape[0]]
 
 
 @njit(cache=True, nogil=True)
@@ -244,18 +247,11 @@ def take_rows_of_parts(part_of, local, part_offs, part_datas, out_off, out):
     ``part_datas[k]``: numba typed lists): output row ``i`` is row ``local[i]`` of part
     ``part_of[i]``, so a split read shard by shard is gathered without first being copied
     into one buffer. Returns bytes written."""
-    q = 0
     out_off[0] = 0
     for i in range(part_of.shape[0]):
-        byte_off = part_offs[part_of[i]]
-        data = part_datas[part_of[i]]
-        r = local[i]
-        a = byte_off[r]
-        m = byte_off[r + 1] - a
-        _copy(data, a, out, q, m)
-        q += m
-        out_off[i + 1] = q
-    return q
+        k = part_of[i]
+        out_off[i + 1] = _append_value(part_offs[k], part_datas[k], local[i], out, out_off[i])
+    return out_off[part_of.shape[0]]
 
 
 @njit(cache=True, nogil=True, inline="always")

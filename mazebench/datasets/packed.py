@@ -99,15 +99,15 @@ def _layout(dtype: np.dtype):
     return [(name, dtype.fields[name][1], dtype.fields[name][0].itemsize) for name in dtype.names]
 
 
-def _fold_column(off: np.ndarray, planes: np.ndarray, size: int,
-                 max_chunk_bytes: int) -> pa.Array | pa.ChunkedArray:
-    """The column of rows of full planes (row ``i``: ``(off[i] - off[0]) * size`` bytes on)."""
+def _fold(off: np.ndarray, planes: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(byte_off, data)``: the folded values of rows of full planes (row ``i``:
+    ``(off[i] - off[0]) * size`` bytes on)."""
     byte_off = (off - off[0]) * size
     n = off.shape[0] - 1
     out = np.empty(planes.shape[0] + n * (HEADER + size), dtype=np.uint8)
     out_off = np.empty(n + 1, dtype=np.int64)
     end = fold(byte_off, planes, size, out_off, out)
-    return _column(out_off, out[:end], max_chunk_bytes)
+    return out_off, out[:end]
 
 
 def pack(off: np.ndarray, dtype: np.dtype, *fields: np.ndarray,
@@ -119,20 +119,26 @@ def pack(off: np.ndarray, dtype: np.dtype, *fields: np.ndarray,
     planes = np.empty((int(off[-1]) - int(off[0])) * size, dtype=np.uint8)
     for (_, position, width), values in zip(_layout(dtype), fields):
         field_to_planes(off, np.ascontiguousarray(values), planes, size, position, width)
-    return _fold_column(off, planes, size, max_chunk_bytes)
+    return _column(*_fold(off, planes, size), max_chunk_bytes)
+
+
+def fold_records(off: np.ndarray, records: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(byte_off, data)``: the folded values of rows ``records[off[i]:off[i+1]]`` (a
+    contiguous record array), ``byte_off[0] == 0``."""
+    off = np.asarray(off, dtype=np.int64)
+    size = records.dtype.itemsize
+    src = np.ascontiguousarray(records[int(off[0]) : int(off[-1])]).view(np.uint8)
+    if size == 1:
+        return _fold(off, src, size)
+    planes = np.empty_like(src)
+    records_to_planes((off - off[0]) * size, src, planes, size)
+    return _fold(off, planes, size)
 
 
 def pack_records(off: np.ndarray, records: np.ndarray, *,
                  max_chunk_bytes: int = _MAX_CHUNK_BYTES) -> pa.Array | pa.ChunkedArray:
     """The binary column of rows ``records[off[i]:off[i+1]]`` (a contiguous record array)."""
-    off = np.asarray(off, dtype=np.int64)
-    size = records.dtype.itemsize
-    src = np.ascontiguousarray(records[int(off[0]) : int(off[-1])]).view(np.uint8)
-    if size == 1:
-        return _fold_column(off, src, size, max_chunk_bytes)
-    planes = np.empty_like(src)
-    records_to_planes((off - off[0]) * size, src, planes, size)
-    return _fold_column(off, planes, size, max_chunk_bytes)
+    return _column(*fold_records(off, records), max_chunk_bytes)
 
 
 def _column(byte_off: np.ndarray, data: np.ndarray,

@@ -17,7 +17,13 @@ from numba import njit
 from numba.typed import List
 
 from ..datasets import folded as fk
-from ..datasets.packed import TRACE_DTYPE, binary_column, fields_of, folded_of, pack_records
+from ..datasets.packed import (
+    TRACE_DTYPE,
+    binary_column,
+    fields_of,
+    fold_records,
+    pack_records,
+)
 from ..datasets.planes import planes_to_records
 
 _SIZE = TRACE_DTYPE.itemsize
@@ -103,8 +109,7 @@ class Traces:
         """``(byte_off, data)`` of the folded values (encoded here from records if needed)."""
         self._join()
         if self._folded is None:
-            column = pack_records(self.off, self.records)
-            _, byte_off, data = folded_of(column, TRACE_DTYPE, "trace")
+            byte_off, data = fold_records(self.off, self.records)
             self._folded = (_ro(byte_off), _ro(data))
         return self._folded
 
