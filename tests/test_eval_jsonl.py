@@ -182,6 +182,16 @@ def test_gzip_and_long_lines(tmp_path):
         _same(_fast_read(path, chunk_bytes=chunk_bytes, chunk_lines=4), _slow_read(data))
 
 
+def test_gzip_magic_in_a_plain_file_and_damaged_gzip(tmp_path):
+    plain = tmp_path / "p.jsonl"
+    plain.write_bytes(b"\x1f\x8b\x08 not gzip\n" + json.dumps({"id": "a"}).encode() + b"\n")
+    _same(_fast_read(plain), _slow_read(plain.read_bytes()))
+    damaged = tmp_path / "p.jsonl.gz"
+    damaged.write_bytes(gzip.compress(plain.read_bytes())[:-12])
+    with pytest.raises(ValueError, match="p.jsonl.gz: damaged gzip stream"):
+        _fast_read(damaged)
+
+
 @FUZZ
 @given(st.lists(st.one_of(st.text(max_size=60), st.lists(
     st.sampled_from(["create", "close", "plan", "1", "2", "c0", "c3", "solution", "x", "end"]),

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import zlib
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -296,9 +297,9 @@ class _Block:
 
 
 def _open(path: Path):
-    with open(path, "rb") as fh:
-        magic = fh.read(2)
-    return gzip.open(path, "rb") if magic == b"\x1f\x8b" else open(path, "rb")
+    """The file's bytes: through gzip for a ``.gz`` name, as they are otherwise (a plain file
+    whose first bytes happen to look like gzip's magic is still read as text)."""
+    return gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")
 
 
 def _read_block(fh, rest: np.ndarray, chunk_bytes: int) -> tuple[np.ndarray, int, bool]:
@@ -348,7 +349,11 @@ def iter_predictions(
     with _open(path) as fh:
         final = False
         while not final:
-            buf, size, final = _read_block(fh, rest, chunk_bytes)
+            try:
+                buf, size, final = _read_block(fh, rest, chunk_bytes)
+            except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+                raise ValueError(f"predictions file {path}: damaged gzip stream "
+                                 f"({exc})") from None
             if size == 0:
                 break
             block = _Block(buf[:size], final, first, stats)
