@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mazebench.datasets import packed
 from mazebench.datasets.packed import TRACE_DTYPE, folded_of, pack_records
-from mazebench.ops.batch import trace_hashes
+from mazebench.ops.batch import trace_hashes, traces_hashes
 from mazebench.ops.trace_hash import hash_values
 from mazebench.ops.traces import Traces
 
@@ -91,19 +92,48 @@ def test_folded_edits_equal_record_edits(case, data):
             assert np.array_equal(a.field(field), b.records[field]), (name, field)
 
 
+def _scattered(traces: Traces, rng) -> Traces:
+    """The same values copied into one buffer with junk bytes between them, as
+    :meth:`Traces.from_ranges` (values left inside Parquet pages)."""
+    byte_off, data = traces.folded
+    chunks, starts, ends, p = [], [], [], 0
+    for r in range(len(traces)):
+        gap = rng.integers(0, 256, int(rng.integers(0, 9)), dtype=np.uint8)
+        value = data[byte_off[r] : byte_off[r + 1]]
+        chunks += [gap, value]
+        starts.append(p + gap.shape[0])
+        p += gap.shape[0] + value.shape[0]
+        ends.append(p)
+    buf = np.concatenate(chunks) if chunks else np.empty(0, np.uint8)
+    return Traces.from_ranges(np.array(starts, np.int64), np.array(ends, np.int64), buf)
+
+
 @settings(max_examples=40, deadline=None)
 @given(st.lists(record_rows(), min_size=1, max_size=4), st.data())
 def test_parts_are_taken_from_without_joining(cases, data):
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
     parts = [_traces(off, records) for off, records in cases]
+    parts = [_scattered(p, rng) if data.draw(st.booleans()) else p for p in parts]
     whole = Traces.concat(parts)
-    joined = Traces._join_folded(parts)
+    oracle = Traces(whole.off, records=np.concatenate([records for _, records in cases]))
     n = len(whole)
     rows = np.array(data.draw(st.lists(st.integers(0, n - 1), max_size=15)), dtype=np.int64)
     taken = whole.take(rows)
     assert whole._parts  # the take read the parts where they are
-    assert taken.column().to_pylist() == joined.take(rows).column().to_pylist()
-    assert whole.records.tobytes() == joined.records.tobytes()  # anything else joins them
+    assert taken.column().to_pylist() == oracle.take(rows).column().to_pylist()
+    assert traces_hashes(whole).to_pylist() == traces_hashes(oracle).to_pylist()
+    assert whole._parts  # hashes too
+    assert whole.records.tobytes() == oracle.records.tobytes()  # anything else joins them
     assert whole._parts is None
+
+
+def test_values_out_of_place_are_checked():
+    off = np.array([0, 3], np.int64)
+    records = np.zeros(3, TRACE_DTYPE)
+    records["x"] = [1, 2, 3]
+    byte_off, data = _traces(off, records).folded
+    with pytest.raises(ValueError, match="trace: row 0 holds a malformed value"):
+        Traces.from_ranges(byte_off[:1], byte_off[1:] - 1, data)
 
 
 @settings(max_examples=60, deadline=None)

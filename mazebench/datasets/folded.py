@@ -74,9 +74,17 @@ def row_counts(byte_off, data, size, counts):
     """Fill ``counts`` with each row's record count; returns the first malformed row (its
     length disagrees with its header, the mask names a plane past ``size``, or the count
     exceeds :data:`MAX_RECORDS`), else -1."""
-    for r in range(byte_off.shape[0] - 1):
-        p = byte_off[r]
-        length = byte_off[r + 1] - p
+    return range_counts(byte_off[:-1], byte_off[1:], data, size, counts)
+
+
+@njit(cache=True, nogil=True)
+def range_counts(starts, ends, data, size, counts):
+    """:func:`row_counts` of values given by their ranges: row ``r`` is
+    ``data[starts[r]:ends[r]]`` (values read where a Parquet page holds them,
+    :mod:`.parquet_pages`)."""
+    for r in range(starts.shape[0]):
+        p = starts[r]
+        length = ends[r] - p
         if length == 0:
             counts[r] = 0
             continue
@@ -242,16 +250,14 @@ def take_rows(byte_off, data, rows, out_off, out):
 
 
 @njit(cache=True, nogil=True)
-def take_rows_of_parts(part_of, local, part_offs, part_datas, out_off, out):
-    """:func:`take_rows` over values held in several parts (``part_offs[k]``,
-    ``part_datas[k]``: numba typed lists): output row ``i`` is row ``local[i]`` of part
-    ``part_of[i]``, so a split read shard by shard is gathered without first being copied
-    into one buffer. Returns bytes written."""
-    out_off[0] = 0
-    for i in range(part_of.shape[0]):
-        k = part_of[i]
-        out_off[i + 1] = _append_value(part_offs[k], part_datas[k], local[i], out, out_off[i])
-    return out_off[part_of.shape[0]]
+def place_rows(starts, ends, data, rows, dest, out):
+    """Copy the value of row ``rows[i]`` (``data[starts[r]:ends[r]]``) to ``out`` at
+    ``dest[i]``, for every ``i`` (the destinations come from the caller's offsets): a gather
+    from values held in several parts (a split read shard by shard, values left where the
+    Parquet pages hold them) runs once per part into one output."""
+    for i in range(rows.shape[0]):
+        r = rows[i]
+        _copy(data, starts[r], out, dest[i], ends[r] - starts[r])
 
 
 @njit(cache=True, nogil=True, inline="always")

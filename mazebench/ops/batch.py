@@ -52,7 +52,7 @@ from ..datasets.packed import (
 )
 from ..datasets.schema import repeated_string
 from ..search.metrics import scan_events_into
-from .trace_hash import hash_values
+from .trace_hash import hash_ranges
 from .traces import Traces, row_cells
 
 TRACE_COLUMNS = ("trace",)
@@ -281,15 +281,23 @@ class TraceBatch:
         return replace(self, traces=self.traces.take(rows))
 
 
-def batch_from_table(table: pa.Table) -> TraceBatch:
+def batch_from_table(table: pa.Table, traces: Traces | None = None) -> TraceBatch:
     """A :class:`TraceBatch` over a dataset table; its traces stay folded values (views of the
-    column's buffers) until an operator asks for more."""
-    missing = [c for c in (*TRACE_COLUMNS, *PLAN_COLUMNS, "index", "walls", "height", "width",
-                           "start_x", "start_y", "goal_x", "goal_y") if c not in table.column_names]
+    column's buffers) until an operator asks for more. ``traces``: the rows' traces read
+    apart (:func:`mazebench.ops.dataset.source_batches`), for a table without its
+    ``trace`` column."""
+    needed = (*PLAN_COLUMNS, "index", "walls", "height", "width", "start_x", "start_y",
+              "goal_x", "goal_y")
+    missing = [c for c in (needed if traces is not None else (*TRACE_COLUMNS, *needed))
+               if c not in table.column_names]
     if missing:
         raise ValueError(f"table is not a mazebench dataset table: column {missing[0]!r} missing")
-    off, byte_off, data = folded_of(table.column("trace"), TRACE_DTYPE, "trace")
-    traces = Traces(off, folded=(byte_off, data))
+    if traces is None:
+        off, byte_off, data = folded_of(table.column("trace"), TRACE_DTYPE, "trace")
+        traces = Traces(off, folded=(byte_off, data))
+    elif len(traces) != table.num_rows:
+        raise ValueError(f"{len(traces)} traces for a table of {table.num_rows} rows")
+    off = traces.off
     plan_off = _ro(folded_of(table.column("plan"), PLAN_DTYPE, "plan")[0])  # records: lazily
     n = table.num_rows
     extra: dict = {}
@@ -326,9 +334,9 @@ def trace_hashes(off, op, x, y, g, h) -> pa.Array:
 
 
 def traces_hashes(traces: Traces) -> pa.Array:
-    """Per-row trace hashes of a :class:`Traces` (:mod:`.trace_hash`: over the folded values,
-    encoded first when only records are at hand)."""
-    return hash_values(*traces.folded)
+    """Per-row trace hashes of a :class:`Traces` (:mod:`.trace_hash`: over the folded values
+    where they are, encoded first when only records are at hand)."""
+    return hash_ranges(traces.value_ranges())
 
 
 # -- metrics ---------------------------------------------------------------------------------

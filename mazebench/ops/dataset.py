@@ -11,10 +11,12 @@ source, chain and seed give the same bytes.
 
 Row-scope chains stream shard by shard (one output shard per source shard, ``workers`` threads;
 the numba kernels and Parquet release the GIL). A chain with a split-scope operator (``swap``,
-``cut-random-suffix``) holds the split in memory (the shards' folded trace values as read plus
-the other columns: about 2 GB for 10^6 30x30 rows) and writes shards of the source's shard
-size; a final ``swap`` defers its gather of traces to the writer threads, a row group at a
-time, copying values straight from the row groups they were read in.
+``cut-random-suffix``) holds the split: the columns other than ``trace`` as Arrow reads them
+(about 0.4 GB for 10^6 30x30 rows) and the trace values where the memory-mapped pages of the
+shards hold them (:func:`source_batches`; shards with a codec are decoded instead, about
+1.5 GB more). It writes shards of the source's shard size; a final ``swap`` defers its gather
+of traces to the writer threads, a row group at a time, copying values straight from the
+pages.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from __future__ import annotations
 import json
 import shutil
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -41,6 +43,7 @@ from ..datasets.parquet_format import (
     check_codec,
     open_shard,
 )
+from ..datasets.parquet_pages import ChunkLocator
 from ..datasets.shard_summary import ShardSummary, SummaryPool
 from ..progress import Progress
 from ..search.profiles import get_profile
@@ -78,6 +81,7 @@ def _meta(split: str, spec: str) -> dict[bytes, bytes]:
 
 
 META_SUMMARY = b"mazebench.ops_summary"
+MAX_LOCATED_ROWS = 65_536  # larger row groups are read by Arrow in batches
 META_SOURCE_ROWS = b"mazebench.source_rows"
 RESUME_MARKER = ".transform-in-progress.json"
 
@@ -120,13 +124,44 @@ def _text_column(batch: TraceBatch, dialect: str, profile) -> pa.Array:
 # -- reading a whole split ---------------------------------------------------------------------
 
 
+def source_batches(path: Path) -> Iterator[TraceBatch]:
+    """A source shard's row groups as batches (an empty shard: one empty batch).
+
+    The ``trace`` values of a shard in the layout mazebench writes (no codec) stay where the
+    file's pages hold them (:class:`~mazebench.datasets.parquet_pages.ChunkLocator` over a
+    memory map of the page cache): Arrow reads the other columns. Arrow decoding the traces
+    into new buffers was most of a shard's read time and nearly all its page faults: reading
+    the 20 shards of 10^6 30x30 rows took 1.8-2.0 s on one thread, 0.5 s this way. Other
+    layouts (a codec, a dictionary, nulls, row groups of more than
+    :data:`MAX_LOCATED_ROWS` rows) are read by Arrow in batches of ``ROW_GROUP_ROWS``.
+    """
+    source = open_shard(path)
+    meta = source.metadata
+    if meta.num_rows == 0:
+        yield batch_from_table(source.schema_arrow.empty_table())
+        return
+    located = None
+    if max(meta.row_group(g).num_rows for g in range(meta.num_row_groups)) <= MAX_LOCATED_ROWS:
+        located = ChunkLocator.open(path, source, "trace")
+    if located is None:
+        for part in source.iter_batches(batch_size=ROW_GROUP_ROWS, use_threads=False):
+            yield batch_from_table(pa.Table.from_batches([part]))
+        return
+    others = [c for c in source.schema_arrow.names if c != "trace"]
+    for g in range(meta.num_row_groups):
+        ranges = located.values(g)
+        if ranges is None:  # a page this reader does not take: Arrow reads the group
+            yield batch_from_table(source.read_row_group(g, use_threads=False))
+            continue
+        table = source.read_row_group(g, columns=others, use_threads=False)
+        yield batch_from_table(table, Traces.from_ranges(*ranges, located.data))
+
+
 def _read(path: Path) -> list[TraceBatch]:
-    """A shard's row groups as batches: streamed like a row-scope transform reads them (one
+    """A shard's row groups as batches, read like a row-scope transform reads them (one
     thread per shard, no pre-buffering; ``pq.read_table``'s defaults took 3x the time here,
     most of it page faults: 5.0 vs 1.6 s for 20 shards of 50,000 30x30 rows on 2 threads)."""
-    source = open_shard(path)
-    return [batch_from_table(pa.Table.from_batches([part])) for part in
-            source.iter_batches(batch_size=ROW_GROUP_ROWS, use_threads=False)]
+    return list(source_batches(path))
 
 
 def read_split(paths: Sequence[Path], workers: int = 2) -> TraceBatch:
@@ -217,17 +252,11 @@ class _SplitJob:
                 merge_counts(self.summaries, json.loads(done.metadata[META_SUMMARY]))
             return shard_name(number), done.num_rows, int(done.metadata[META_SOURCE_ROWS])
         steps = bind(self.steps, self.name, self.profile)
-        source = open_shard(self.paths[number])
-        batches = source.iter_batches(batch_size=ROW_GROUP_ROWS, use_threads=False)
-        if source.metadata.num_rows == 0:
-            batches = iter([source.schema_arrow.empty_table()])
         source_rows = 0
 
         def tables():
             nonlocal source_rows
-            for part in batches:
-                batch = batch_from_table(pa.Table.from_batches([part]) if isinstance(
-                    part, pa.RecordBatch) else part)
+            for batch in source_batches(self.paths[number]):
                 source_rows += len(batch)
                 yield self.table(apply_steps(batch, steps))
 

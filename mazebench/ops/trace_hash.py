@@ -40,13 +40,12 @@ def _word(data, p, m):
 
 
 @njit(cache=True, nogil=True)
-def value_hashes(byte_off, data, hexd, out):
-    """32 hex digits per row at ``out[32 * r]`` for the values ``data[byte_off[r]:byte_off[r
-    + 1]]``."""
+def range_hashes(starts, ends, data, hexd, out):
+    """32 hex digits per row at ``out[32 * r]`` for the values ``data[starts[r]:ends[r]]``."""
     eight = np.uint64(8)
-    for r in range(byte_off.shape[0] - 1):
-        p = np.uint64(byte_off[r])
-        length = np.uint64(byte_off[r + 1]) - p
+    for r in range(starts.shape[0]):
+        p = np.uint64(starts[r])
+        length = np.uint64(ends[r]) - p
         words = length // eight
         la = _P1
         lb = _P2
@@ -71,9 +70,21 @@ def value_hashes(byte_off, data, hexd, out):
             out[base + 2 * k + 1] = hexd[int(byte & np.uint64(0xF))]
 
 
-def hash_values(byte_off: np.ndarray, data: np.ndarray) -> pa.Array:
-    """The hashes of folded values as a string column of 32-character hex digests."""
-    n = byte_off.shape[0] - 1
+def hash_ranges(parts) -> pa.Array:
+    """The hashes of folded values given as ``(starts, ends, data)`` parts (row ``r`` of a
+    part is ``data[starts[r]:ends[r]]``), in order, as a string column of 32-character hex
+    digests."""
+    n = sum(int(starts.shape[0]) for starts, _, _ in parts)
     out = np.empty(32 * n, dtype=np.uint8)
-    value_hashes(np.asarray(byte_off, dtype=np.int64), data, _HEX, out)
+    a = 0
+    for starts, ends, data in parts:
+        b = a + 32 * int(starts.shape[0])
+        range_hashes(starts, ends, data, _HEX, out[a:b])
+        a = b
     return fixed_width_column(out.reshape(n, 32), pa.string())
+
+
+def hash_values(byte_off: np.ndarray, data: np.ndarray) -> pa.Array:
+    """The hashes of folded values (row ``r``: ``data[byte_off[r]:byte_off[r + 1]]``)."""
+    byte_off = np.asarray(byte_off, dtype=np.int64)
+    return hash_ranges([(byte_off[:-1], byte_off[1:], data)])

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import numpy as np
 from numba import njit
-from numba.typed import List
 
 from ..datasets import folded as fk
 from ..datasets.packed import (
@@ -58,14 +57,17 @@ class Traces:
 
     ``folded`` is ``(byte_off, data)``: row ``i``'s value is ``data[byte_off[i]:byte_off[i + 1]]``
     (absolute positions, so slices share ``data``); ``records`` a contiguous array of
-    :data:`~mazebench.datasets.packed.TRACE_DTYPE` with row ``i`` at ``off[i]:off[i + 1]``.
-    At least one is given; the other is derived on first use.
+    :data:`~mazebench.datasets.packed.TRACE_DTYPE` with row ``i`` at ``off[i]:off[i + 1]``;
+    ``parts`` folded values held apart, each ``(starts, ends, data)`` with its row ``r`` at
+    ``data[starts[r]:ends[r]]`` (:meth:`from_ranges`: values left where the Parquet pages of
+    a memory-mapped shard hold them; :meth:`concat`). At least one is given; the other forms
+    are derived on first use.
     """
 
     __slots__ = ("off", "_folded", "_records", "_fields", "_parts", "_part_lookup")
 
     def __init__(self, off: np.ndarray, *, folded: tuple[np.ndarray, np.ndarray] | None = None,
-                 records: np.ndarray | None = None, parts: list[Traces] | None = None) -> None:
+                 records: np.ndarray | None = None, parts: list[tuple] | None = None) -> None:
         if folded is None and records is None and not parts:
             raise ValueError("Traces needs folded values, records or parts")
         self.off = _ro(off, np.int64)
@@ -73,9 +75,26 @@ class Traces:
         self._records = None if records is None else _ro(records)
         self._fields: dict[str, np.ndarray] = {}
         # folded parts kept apart (a split read shard by shard): rows are taken from them as
-        # they are, anything else joins them first
-        self._parts = parts if parts else None
+        # they are and hashed where they are, anything else joins them first
+        self._parts = list(parts) if parts else None
         self._part_lookup = None
+
+    @classmethod
+    def from_ranges(cls, starts: np.ndarray, ends: np.ndarray, data: np.ndarray,
+                    name: str = "trace") -> Traces:
+        """Traces whose row ``r`` is the folded value ``data[starts[r]:ends[r]]`` (left in
+        place, e.g. in a memory-mapped shard); a malformed value raises ``ValueError``
+        naming the row."""
+        starts, ends = _ro(starts, np.int64), _ro(ends, np.int64)
+        counts = np.empty(starts.shape[0], dtype=np.int64)
+        bad = fk.range_counts(starts, ends, data, _SIZE, counts)
+        if bad >= 0:
+            raise ValueError(f"{name}: row {bad} holds a malformed value "
+                             f"({int(ends[bad] - starts[bad])} bytes) for {_SIZE}-byte records "
+                             "in folded byte planes")
+        off = np.zeros(counts.shape[0] + 1, dtype=np.int64)
+        np.cumsum(counts, out=off[1:])
+        return cls(off, parts=[(starts, ends, _ro(data))])
 
     def __len__(self) -> int:
         return self.off.shape[0] - 1
@@ -88,9 +107,16 @@ class Traces:
     def _join(self) -> None:
         """Copy the parts into one buffer (the first operation other than a take does)."""
         if self._parts:
-            joined = Traces._join_folded(self._parts)
-            self._folded = joined._folded
+            self._folded = self._take_from_parts(np.arange(len(self), dtype=np.int64))
             self._parts = None
+
+    def value_ranges(self) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """The folded values as ``(starts, ends, data)`` parts, in row order, without joining
+        parts (the trace hashes read them where they are)."""
+        if self._parts:
+            return list(self._parts)
+        byte_off, data = self.folded
+        return [(byte_off[:-1], byte_off[1:], data)]
 
     @property
     def records(self) -> np.ndarray:
@@ -152,7 +178,7 @@ class Traces:
         off = np.zeros(rows.shape[0] + 1, dtype=np.int64)
         np.cumsum(counts, out=off[1:])
         if self._parts:
-            return self._take_from_parts(rows, off)
+            return Traces(off, folded=self._take_from_parts(rows))
         if self._folded is not None:
             byte_off, data = self._folded
             lengths = (byte_off[1:] - byte_off[:-1])[rows]
@@ -165,26 +191,30 @@ class Traces:
         new_off, raw = take_records(self.off, self.records.view(np.uint8), _SIZE, rows)
         return Traces(new_off, records=raw.view(TRACE_DTYPE))
 
-    def _take_from_parts(self, rows: np.ndarray, off: np.ndarray) -> Traces:
-        firsts, lengths, offs, datas = self._part_index()
+    def _take_from_parts(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(byte_off, data)`` of the values of rows ``rows``, copied from the parts into
+        one new buffer, one kernel call per part."""
+        firsts, lengths = self._part_index()
+        out_off = np.zeros(rows.shape[0] + 1, dtype=np.int64)
+        np.cumsum(lengths[rows], out=out_off[1:])
+        out = np.empty(int(out_off[-1]), dtype=np.uint8)
         part_of = np.searchsorted(firsts, rows, side="right") - 1
-        local = rows - firsts[part_of]
-        out = np.empty(int(lengths[rows].sum()), dtype=np.uint8)
-        out_off = np.empty(rows.shape[0] + 1, dtype=np.int64)
-        fk.take_rows_of_parts(part_of, local, offs, datas, out_off, out)
-        return Traces(off, folded=(out_off, out))
+        order = np.argsort(part_of, kind="stable")  # the rows grouped by part
+        bounds = np.searchsorted(part_of[order], np.arange(len(self._parts) + 1))
+        for k in np.flatnonzero(bounds[1:] > bounds[:-1]):
+            chosen = order[bounds[k] : bounds[k + 1]]
+            starts, ends, data = self._parts[k]
+            fk.place_rows(starts, ends, data, _ro(rows[chosen] - firsts[k]),
+                          _ro(out_off[chosen]), out)
+        return _ro(out_off), _ro(out)
 
-    def _part_index(self) -> tuple:
-        """First row and value lengths of the parts, and their arrays as numba typed lists
-        (built once: a swapped split takes from them a row group at a time)."""
+    def _part_index(self) -> tuple[np.ndarray, np.ndarray]:
+        """The first row of every part and the value length of every row (built once: a
+        swapped split takes from its parts a row group at a time)."""
         if self._part_lookup is None:
-            offs, datas = List(), List()
-            for p in self._parts:
-                offs.append(p._folded[0])
-                datas.append(p._folded[1])
-            firsts = np.cumsum([0] + [len(p) for p in self._parts])
-            lengths = np.concatenate([np.diff(p._folded[0]) for p in self._parts])
-            self._part_lookup = (firsts, lengths, offs, datas)
+            firsts = np.cumsum([0] + [p[0].shape[0] for p in self._parts])
+            lengths = np.concatenate([p[1] - p[0] for p in self._parts])
+            self._part_lookup = (firsts, lengths)
         return self._part_lookup
 
     def keep_prefixes(self, keep: np.ndarray) -> Traces:
@@ -254,23 +284,7 @@ class Traces:
         if counts:
             np.cumsum(np.concatenate(counts), out=off[1:])
         if parts and all(p.is_folded for p in parts):
-            for p in parts:
-                p._join()
-            return Traces(off, parts=list(parts))
+            return Traces(off, parts=[r for p in parts for r in p.value_ranges()])
         records = [p.records[int(p.off[0]) : int(p.off[-1])] for p in parts]
         return Traces(off, records=np.concatenate(records) if records else
                       np.empty(0, TRACE_DTYPE))
-
-    @staticmethod
-    def _join_folded(parts: list[Traces]) -> Traces:
-        """One :class:`Traces` whose folded values are those of ``parts`` in one buffer."""
-        counts = [np.diff(p.off) for p in parts]
-        off = np.zeros(sum(c.shape[0] for c in counts) + 1, dtype=np.int64)
-        np.cumsum(np.concatenate(counts), out=off[1:])
-        chunks, offs, base = [], [np.zeros(1, np.int64)], 0
-        for p in parts:
-            byte_off, data = p._folded
-            chunks.append(data[int(byte_off[0]) : int(byte_off[-1])])
-            offs.append(byte_off[1:] - byte_off[0] + base)
-            base += int(byte_off[-1] - byte_off[0])
-        return Traces(off, folded=(np.concatenate(offs), np.concatenate(chunks)))
