@@ -125,3 +125,18 @@ def test_fast_read_gives_the_bytes_of_arrows_read(tiny_dataset, tmp_path,  # noq
         for rel in files:
             assert (tmp_path / f"fast{k}" / rel).read_bytes() == \
                 (tmp_path / f"slow{k}" / rel).read_bytes()
+
+
+def test_a_split_of_mixed_layouts_reads_alike(tiny_dataset, tmp_path) -> None:  # noqa: F811
+    """Shards the page reader takes and shards Arrow decodes (a codec) mix in one split."""
+    import shutil
+
+    mixed = tmp_path / "mixed"
+    shutil.copytree(tiny_dataset, mixed)
+    shard = sorted((mixed / "train").glob("*.parquet"))[1]
+    pq.write_table(pq.read_table(shard), shard, compression="lz4", row_group_size=7)
+    assert ChunkLocator.open(shard, pq.ParquetFile(shard), "trace") is None
+    for chain in (["swap"], ["cut-tail:at=goal-created"]):
+        a = transform_dataset(tiny_dataset, tmp_path / f"a{chain[0]}", chain, seed=2)
+        b = transform_dataset(mixed, tmp_path / f"b{chain[0]}", chain, seed=2)
+        assert a["splits"]["train"]["shards"] == b["splits"]["train"]["shards"]

@@ -42,14 +42,21 @@ def open_shard(path: Path | str) -> pq.ParquetFile:
 
 def choose_memory_pool() -> str:
     """Make jemalloc Arrow's default memory pool unless ``ARROW_DEFAULT_MEMORY_POOL`` names
-    one (the command line calls this; a library user's process is left alone). Arrow's
-    default, mimalloc, gave memory back and faulted it in again on this machine: a 10^6-row
-    ``swap`` read its split in 5.4 s (7.9 s of system time) with mimalloc, 2.0 s with
-    jemalloc, and ``cut-tail``/``dualformer`` ran 5-10% faster (``benchmarks/results/ops.md``,
-    sixth session). Returns the pool's name."""
+    one (the command line calls this; a library user's process is left alone), and let it keep
+    the pages it frees for reuse instead of returning them at once (Arrow's setting), since a
+    command is one batch job that gives everything back when it exits.
+
+    Why: memory given back and faulted in again is expensive here. Arrow's default, mimalloc,
+    made a 10^6-row ``swap`` read its split in 5.4 s (7.9 s of system time) against 2.0 s with
+    jemalloc (sixth session); keeping freed pages made a new-process ``swap`` 0.3 s faster
+    (4.3-4.6 s against 4.7-4.9 s of wall time in interleaved runs, eighth session). On this
+    machine, a virtual machine whose host backs memory lazily and takes back what the guest
+    frees (free page reporting), a page the process has not touched yet costs about 1.7 s per
+    GB on first touch. Returns the pool's name."""
     if "ARROW_DEFAULT_MEMORY_POOL" not in os.environ:
         try:
             pa.set_memory_pool(pa.jemalloc_memory_pool())
+            pa.jemalloc_set_decay_ms(-1)  # keep freed pages until exit
         except (NotImplementedError, pa.ArrowNotImplementedError):
             pass  # a pyarrow built without jemalloc: keep its default
     return pa.default_memory_pool().backend_name

@@ -50,6 +50,7 @@ from ..search.profiles import get_profile
 from .batch import (
     PROVENANCE,
     PROVENANCE_DOCS,
+    TRACE_METRICS,
     TraceBatch,
     _ro,
     batch_from_table,
@@ -137,21 +138,24 @@ def source_batches(path: Path) -> Iterator[TraceBatch]:
     """
     source = open_shard(path)
     meta = source.metadata
+    # every column but the trace metrics, which are recomputed for the new traces
+    columns = [c for c in source.schema_arrow.names if c not in TRACE_METRICS]
     if meta.num_rows == 0:
-        yield batch_from_table(source.schema_arrow.empty_table())
+        yield batch_from_table(source.schema_arrow.empty_table().select(columns))
         return
     located = None
     if max(meta.row_group(g).num_rows for g in range(meta.num_row_groups)) <= MAX_LOCATED_ROWS:
         located = ChunkLocator.open(path, source, "trace")
     if located is None:
-        for part in source.iter_batches(batch_size=ROW_GROUP_ROWS, use_threads=False):
+        for part in source.iter_batches(batch_size=ROW_GROUP_ROWS, columns=columns,
+                                        use_threads=False):
             yield batch_from_table(pa.Table.from_batches([part]))
         return
-    others = [c for c in source.schema_arrow.names if c != "trace"]
+    others = [c for c in columns if c != "trace"]
     for g in range(meta.num_row_groups):
         ranges = located.values(g)
         if ranges is None:  # a page this reader does not take: Arrow reads the group
-            yield batch_from_table(source.read_row_group(g, use_threads=False))
+            yield batch_from_table(source.read_row_group(g, columns=columns, use_threads=False))
             continue
         table = source.read_row_group(g, columns=others, use_threads=False)
         yield batch_from_table(table, Traces.from_ranges(*ranges, located.data))
