@@ -33,11 +33,26 @@ DEFAULT_CODEC = "none"  # folded trace values need no codec to be compact
 _NO_STATISTICS = (*PACKED, "walls", "text", "id", "problem_hash", "layout_hash", "params")
 
 
-def open_shard(path: Path | str) -> pq.ParquetFile:
+def open_shard(path: Path | str, read_dictionary: list[str] | None = None) -> pq.ParquetFile:
     """A shard opened for streaming its row groups: without Arrow's pre-buffering, which on
     this machine made ``iter_batches`` over a 50,000-row shard 1.5-2.4x slower (it coalesces and
-    buffers the reads of a whole row group before decoding; the page cache already holds it)."""
-    return pq.ParquetFile(path, pre_buffer=False)
+    buffers the reads of a whole row group before decoding; the page cache already holds it).
+    ``read_dictionary``: columns read as Arrow dictionary arrays."""
+    return pq.ParquetFile(path, pre_buffer=False, read_dictionary=read_dictionary)
+
+
+def dictionary_columns(source: pq.ParquetFile, names: list[str]) -> list[str]:
+    """The string columns among ``names`` that the shard stores dictionary-encoded (split,
+    family, profile, params, ...): read as dictionary arrays they cost a few kB per row group
+    instead of one string per row."""
+    meta = source.metadata
+    if meta.num_row_groups == 0:
+        return []
+    group = meta.row_group(0)
+    schema = source.schema_arrow
+    paths = [group.column(j).path_in_schema for j in range(group.num_columns)]
+    return [n for n in names if pa.types.is_string(schema.field(n).type) and n in paths
+            and group.column(paths.index(n)).has_dictionary_page]
 
 
 def choose_memory_pool() -> str:

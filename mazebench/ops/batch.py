@@ -405,6 +405,14 @@ def batch_metrics(batch: TraceBatch) -> np.ndarray:
     return out
 
 
+def _plain(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """A column read as dictionary arrays (:func:`mazebench.ops.dataset.source_batches`) back
+    as its values' type, the type the dataset's schema has."""
+    if pa.types.is_dictionary(column.type):
+        return column.cast(column.type.value_type)
+    return column
+
+
 def table_from_batch(batch: TraceBatch, ops_spec: str, column_order: list[str],
                      extra_columns: list[str]) -> pa.Table:
     """The dataset table of a batch: ``column_order`` (the source columns) with new trace,
@@ -442,7 +450,7 @@ def table_from_batch(batch: TraceBatch, ops_spec: str, column_order: list[str],
         if name in new:
             columns.append(new[name])
         elif name in batch.table.column_names:
-            columns.append(batch.table.column(name))
+            columns.append(_plain(batch.table.column(name)))
         else:
             continue
         names.append(name)
@@ -452,7 +460,7 @@ def table_from_batch(batch: TraceBatch, ops_spec: str, column_order: list[str],
         if name in new:
             columns.append(new[name])
         elif name in batch.table.column_names:
-            columns.append(batch.table.column(name))
+            columns.append(_plain(batch.table.column(name)))
         else:
             raise ValueError(f"provenance column {name!r} was not produced")
         names.append(name)

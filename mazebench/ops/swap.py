@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
+import pyarrow as pa
 
 from ..params import Param
 from .batch import TraceBatch, _ro
@@ -27,7 +28,10 @@ def group_codes(batch: TraceBatch, within: str, bins: int) -> np.ndarray:
     if within == "split":
         return np.zeros(n, dtype=np.int64)
     if within == "family":
-        codes = batch.table.column("family").combine_chunks().dictionary_encode().indices
+        family = batch.table.column("family")
+        if pa.types.is_dictionary(family.type):  # codes by first appearance, as for strings
+            family = family.cast(family.type.value_type)
+        codes = family.combine_chunks().dictionary_encode().indices
         return codes.to_numpy(zero_copy_only=False).astype(np.int64)
     length = batch.column("source_n_events", np.int64)
     order = np.argsort(length, kind="mergesort")
