@@ -345,7 +345,11 @@ class ChunkLocator:
             chunk = source.metadata.row_group(g).column(j)
             if chunk.compression != "UNCOMPRESSED" or chunk.has_dictionary_page:
                 return None
-        return cls(map_file(path), source.metadata, j, col.max_definition_level)
+        try:
+            data = map_file(path)
+        except (OSError, ValueError):  # a file system without memory maps: Arrow reads it
+            return None
+        return cls(data, source.metadata, j, col.max_definition_level)
 
     def values(self, group: int) -> tuple[np.ndarray, np.ndarray] | None:
         """``(starts, ends)`` (int64 offsets into :attr:`data`) of row group ``group``'s
