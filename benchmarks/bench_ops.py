@@ -19,7 +19,15 @@ writes it first: about 32,000 examples/s on 2 cores, so 10^6 rows take about 30 
     python benchmarks/bench_ops.py --data /tmp/bench-ops-1e6          # reuse it
     python benchmarks/bench_ops.py --make 100000 --data /tmp/bench-ops-1e5 --out /tmp/ops.md
 
-Each measurement runs ``--repeat`` times and the fastest counts (the machine may be shared).
+Each transform and command runs once untimed, then ``--repeat`` times; the table gives the
+fastest timed run and the slowest in brackets. The untimed run is there because on the machine
+these figures come from (a Firecracker virtual machine) memory has a large first-touch cost:
+the host backs guest memory lazily and takes back what the guest frees (free page reporting of
+8 MB blocks), and DAMON pages out memory idle for a minute, so the first run after other work
+or a pause touches pages the host must provide again, at about 1.7 s per GB (measured: 14 GB
+of new anonymous memory in 24.6 s; a 2 GB file written at 0.4-0.5 GB/s into such pages and at
+4.9 GB/s into reused ones). Such a run was 1.5-3x slower than the next with identical work
+(user and system time both grow). The first run is reported apart, in square brackets.
 Writes a markdown table to ``benchmarks/results/ops.md`` (or ``--out``).
 """
 
@@ -60,16 +68,29 @@ def make_dataset(path: Path, count: int, shard: int, workers: int) -> None:
                         "--workers", str(workers), "--no-images", "-o", str(path)], check=True)
 
 
-def best(fn, repeat: int) -> float:
-    """The fastest of ``repeat`` runs of ``fn``. (A ``sync`` before each run made every
-    figure lower on this machine, not steadier: the flushed outputs stay as clean page cache
-    that the next run's allocations must reclaim.)"""
+def timed(fn, repeat: int, setup=None) -> list[float]:
+    """The wall times of ``repeat`` runs of ``fn``, each after an untimed ``setup()`` (deleting
+    the previous run's output). (A ``sync`` before each run made every figure lower on this
+    machine, not steadier: the flushed outputs stay as clean page cache that the next run's
+    allocations must reclaim.)"""
     times = []
     for _ in range(repeat):
+        if setup is not None:
+            setup()
         t0 = time.perf_counter()
         fn()
         times.append(time.perf_counter() - t0)
-    return min(times)
+    return times
+
+
+def best(fn, repeat: int) -> float:
+    """The fastest of ``repeat`` runs of ``fn``."""
+    return min(timed(fn, repeat))
+
+
+def spread(rows: int, times: list[float], first: list[float]) -> str:
+    """``best (slowest) [first]`` examples/s of the timed runs and the first run."""
+    return f"{rows / min(times):,.0f} ({rows / max(times):,.0f}) [{rows / first[0]:,.0f}]"
 
 
 def parquet_copy(paths: list[Path], out: Path, workers: int, codec: str) -> None:
@@ -138,36 +159,40 @@ def main() -> None:
     order = pq.read_schema(paths[0]).names
     results = []
     try:
-        copy = best(lambda: (shutil.rmtree(scratch / "copy", ignore_errors=True),
-                             parquet_copy(paths, scratch / "copy", args.workers,
-                                          args.compression)), args.repeat)
+        copy = min(timed(lambda: parquet_copy(paths, scratch / "copy", args.workers,
+                                              args.compression), args.repeat,
+                         lambda: shutil.rmtree(scratch / "copy", ignore_errors=True)))
         print(f"parquet copy: {rows / copy:,.0f} examples/s", flush=True)
         for spec in specs:
             def run(spec=spec):
-                shutil.rmtree(scratch / "out", ignore_errors=True)
                 transform_dataset(args.data, scratch / "out", [spec], seed=1,
                                   workers=args.workers, compression=args.compression)
 
             def cli(spec=spec):
-                shutil.rmtree(scratch / "cli", ignore_errors=True)
                 subprocess.run([sys.executable, "-m", "mazebench.cli", "transform",
                                 str(args.data), "--op", spec, "--seed", "1", "--workers",
                                 str(args.workers), "--compression", args.compression, "-o",
-                                str(scratch / "cli")], check=True)
+                                str(scratch / "out")], check=True)
 
-            full = best(run, args.repeat)
-            command = best(cli, args.repeat)
-            results.append([spec, rows / full, rows / command])
-            print(f"{spec}: transform {rows / full:,.0f} examples/s, command "
-                  f"{rows / command:,.0f}/s", flush=True)
+            def clean() -> None:
+                shutil.rmtree(scratch / "out", ignore_errors=True)
+
+            # the command first: in-process runs free gigabytes that the host then takes back
+            # (module docstring); a first run of each apart
+            first_command = timed(cli, 1, clean)
+            command = timed(cli, args.repeat, clean)
+            first = timed(run, 1, clean)
+            full = timed(run, args.repeat, clean)
+            results.append([spec, spread(rows, full, first), spread(rows, command, first_command)])
+            print(f"{spec}: transform {results[-1][1]} examples/s, command "
+                  f"{results[-1][2]}/s (best (slowest) [first])", flush=True)
         shutil.rmtree(scratch / "out", ignore_errors=True)
-        shutil.rmtree(scratch / "cli", ignore_errors=True)
         batch = read_split(paths, args.workers)  # read once the transforms are measured
         for result in results:
             spec = result[0]
             kernel_only(batch.slice(0, min(len(batch), 1000)), spec, order)  # load the kernels
             kernel = best(lambda spec=spec: kernel_only(batch, spec, order), args.repeat)
-            result.append(rows / kernel)
+            result.append(f"{rows / kernel:,.0f}")
             print(f"{spec}: kernel {rows / kernel:,.0f} examples/s", flush=True)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -178,7 +203,9 @@ def main() -> None:
         f"{rows:,} examples (30x30 Wilson, Beyond Semantics A*; events per trace median "
         f"{events['q50']:.0f}, q90 {events['q90']:.0f}), {len(paths)} shards, "
         f"{size / 1e6:.0f} MB; {args.workers} threads on {os.cpu_count()} cores "
-        f"({platform.processor() or platform.machine()}), best of {args.repeat}; written "
+        f"({platform.processor() or platform.machine()}); after a first run (its figure in "
+        f"square brackets), {args.repeat} runs each: the fastest (the slowest in brackets; "
+        f"kernel and copy: the fastest); written "
         f"codec `{args.compression}`; Arrow memory pool `{pool}`.",
         "",
         "| operator | transform (Parquet in/out) | `mazebench transform` (new process) "
@@ -186,8 +213,7 @@ def main() -> None:
         "|---|---|---|---|---|",
     ]
     for spec, full, command, kernel in results:
-        lines.append(f"| `{spec}` | {full:,.0f} | {command:,.0f} | {kernel:,.0f} "
-                     f"| {rows / copy:,.0f} |")
+        lines.append(f"| `{spec}` | {full} | {command} | {kernel} | {rows / copy:,.0f} |")
     lines += [
         "",
         "`transform` is `mazebench.transform_dataset` end to end in this process after a first "

@@ -11,12 +11,12 @@ source, chain and seed give the same bytes.
 
 Row-scope chains stream shard by shard (one output shard per source shard, ``workers`` threads;
 the numba kernels and Parquet release the GIL). A chain with a split-scope operator (``swap``,
-``cut-random-suffix``) holds the split: the columns other than ``trace`` as Arrow reads them
-(about 0.4 GB for 10^6 30x30 rows) and the trace values where the memory-mapped pages of the
-shards hold them (:func:`source_batches`; shards with a codec are decoded instead, about
-1.5 GB more). It writes shards of the source's shard size; a final ``swap`` defers its gather
-of traces to the writer threads, a row group at a time, copying values straight from the
-pages.
+``cut-random-suffix``) holds the split: the columns other than ``trace`` and the trace metrics
+as Arrow reads them, dictionary-encoded strings as dictionaries (about 0.3 GB for 10^6 30x30
+rows), and the trace values where the memory-mapped pages of the shards hold them
+(:func:`source_batches`; shards with a codec are decoded instead, about 1.5 GB more). It
+writes shards of the source's shard size; a final ``swap`` defers its gather of traces to the
+writer threads, a row group at a time, copying values straight from the pages.
 """
 
 from __future__ import annotations
