@@ -68,18 +68,38 @@ def make_dataset(path: Path, count: int, shard: int, workers: int) -> None:
                         "--workers", str(workers), "--no-images", "-o", str(path)], check=True)
 
 
-def timed(fn, repeat: int, setup=None) -> list[float]:
+REREADS: list[str] = []  # runs that read evicted file pages back from disk
+
+
+def refaulted_bytes() -> int:
+    """File pages read back after the kernel evicted them (``workingset_refault_file`` of
+    ``/proc/vmstat``, in bytes; 0 where there is no such counter)."""
+    try:
+        for line in Path("/proc/vmstat").read_text().splitlines():
+            if line.startswith("workingset_refault_file "):
+                return int(line.split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def timed(fn, repeat: int, setup=None, label: str = "") -> list[float]:
     """The wall times of ``repeat`` runs of ``fn``, each after an untimed ``setup()`` (deleting
-    the previous run's output). (A ``sync`` before each run made every figure lower on this
-    machine, not steadier: the flushed outputs stay as clean page cache that the next run's
-    allocations must reclaim.)"""
+    the previous run's output). A run that read more than 50 MB of evicted file pages back
+    from disk (the source shards, paged out by the machine) is noted in :data:`REREADS`. (A
+    ``sync`` before each run made every figure lower on this machine, not steadier: the
+    flushed outputs stay as clean page cache that the next run's allocations must reclaim.)"""
     times = []
     for _ in range(repeat):
         if setup is not None:
             setup()
+        before = refaulted_bytes()
         t0 = time.perf_counter()
         fn()
         times.append(time.perf_counter() - t0)
+        reread = (refaulted_bytes() - before) / 1e6
+        if label and reread > 50:
+            REREADS.append(f"{label} ({times[-1]:.2f} s): {reread:,.0f} MB")
     return times
 
 
@@ -179,10 +199,10 @@ def main() -> None:
 
             # the command first: in-process runs free gigabytes that the host then takes back
             # (module docstring); a first run of each apart
-            first_command = timed(cli, 1, clean)
-            command = timed(cli, args.repeat, clean)
-            first = timed(run, 1, clean)
-            full = timed(run, args.repeat, clean)
+            first_command = timed(cli, 1, clean, f"`{spec}` command, first run")
+            command = timed(cli, args.repeat, clean, f"`{spec}` command")
+            first = timed(run, 1, clean, f"`{spec}` transform, first run")
+            full = timed(run, args.repeat, clean, f"`{spec}` transform")
             results.append([spec, spread(rows, full, first), spread(rows, command, first_command)])
             print(f"{spec}: transform {results[-1][1]} examples/s, command "
                   f"{results[-1][2]}/s (best (slowest) [first])", flush=True)
@@ -223,6 +243,9 @@ def main() -> None:
         "unchanged with the same writer settings and threads, the ceiling of any transform of "
         "this schema here; `kernel only` runs the operator on the split in memory and builds "
         "the new Arrow columns.",
+        "",
+        "Runs that read evicted pages of the source back from disk (`workingset_refault_file`): "
+        + ("; ".join(REREADS) if REREADS else "none") + ".",
         "",
     ]
     args.out.parent.mkdir(parents=True, exist_ok=True)
