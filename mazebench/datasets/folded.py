@@ -70,18 +70,12 @@ def _fill(out, o, m, value):
 
 
 @njit(cache=True, nogil=True)
-def row_counts(byte_off, data, size, counts):
-    """Fill ``counts`` with each row's record count; returns the first malformed row (its
-    length disagrees with its header, the mask names a plane past ``size``, or the count
-    exceeds :data:`MAX_RECORDS`), else -1."""
-    return range_counts(byte_off[:-1], byte_off[1:], data, size, counts)
-
-
-@njit(cache=True, nogil=True)
 def range_counts(starts, ends, data, size, counts):
-    """:func:`row_counts` of values given by their ranges: row ``r`` is
-    ``data[starts[r]:ends[r]]`` (values read where a Parquet page holds them,
-    :mod:`.parquet_pages`)."""
+    """Fill ``counts`` with the record count of each value ``data[starts[r]:ends[r]]``
+    (contiguous rows: ``byte_off[:-1]``, ``byte_off[1:]``; values read where a Parquet page
+    holds them, :mod:`.parquet_pages`); returns the first malformed row (its length disagrees
+    with its header, the mask names a plane past ``size``, or the count exceeds
+    :data:`MAX_RECORDS`), else -1."""
     for r in range(starts.shape[0]):
         p = starts[r]
         length = ends[r] - p

@@ -40,7 +40,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .folded import HEADER, fold, row_counts, to_field, unfold
+from .folded import HEADER, fold, range_counts, to_field, unfold
 from .planes import field_to_planes, planes_to_records, records_to_planes
 
 # The numpy-only reader the module docstring, the README and every dataset card give (tests run
@@ -207,15 +207,23 @@ def folded_of(column, dtype: np.dtype, name: str = "column"
     raw = datas[0] if len(datas) == 1 else (np.concatenate(datas) if datas else
                                             np.empty(0, np.uint8))
     byte_off = np.concatenate(b_offs)
-    counts = np.empty(byte_off.shape[0] - 1, dtype=np.int64)
-    bad = row_counts(byte_off, raw, dtype.itemsize, counts)
+    return record_offsets(byte_off[:-1], byte_off[1:], raw, dtype, name), byte_off, raw
+
+
+def record_offsets(starts: np.ndarray, ends: np.ndarray, data: np.ndarray, dtype: np.dtype,
+                   name: str = "column") -> np.ndarray:
+    """Row offsets counted in records (int64, rows + 1) of the folded values
+    ``data[starts[r]:ends[r]]``; a value whose length disagrees with its header raises
+    ``ValueError`` naming the column and the row."""
+    counts = np.empty(starts.shape[0], dtype=np.int64)
+    bad = range_counts(starts, ends, data, dtype.itemsize, counts)
     if bad >= 0:
-        length = int(byte_off[bad + 1] - byte_off[bad])
+        length = int(ends[bad] - starts[bad])
         raise ValueError(f"{name}: row {bad} holds a malformed value ({length} bytes) for "
                          f"{dtype.itemsize}-byte records in folded byte planes")
     off = np.zeros(counts.shape[0] + 1, dtype=np.int64)
     np.cumsum(counts, out=off[1:])
-    return off, byte_off, raw
+    return off
 
 
 def unpack(column, dtype: np.dtype, name: str = "column",

@@ -83,9 +83,9 @@ def _meta(split: str, spec: str) -> dict[bytes, bytes]:
 
 
 META_SUMMARY = b"mazebench.ops_summary"
-MAX_LOCATED_ROWS = 65_536  # larger row groups are read by Arrow in batches
 META_SOURCE_ROWS = b"mazebench.source_rows"
 RESUME_MARKER = ".transform-in-progress.json"
+MAX_LOCATED_ROWS = 65_536  # larger row groups are read by Arrow in batches
 
 
 def _finished(path: Path, split: str, spec: str) -> pq.FileMetaData | None:
@@ -166,22 +166,18 @@ def source_batches(path: Path, dictionary: Sequence[str] = ()) -> Iterator[Trace
         yield batch_from_table(table, Traces.from_ranges(*ranges, located.data))
 
 
-def _read(path: Path, dictionary: list[str]) -> list[TraceBatch]:
-    """A shard's row groups as batches, read like a row-scope transform reads them (one
-    thread per shard, no pre-buffering; ``pq.read_table``'s defaults took 3x the time here,
-    most of it page faults: 5.0 vs 1.6 s for 20 shards of 50,000 30x30 rows on 2 threads)."""
-    return list(source_batches(path, dictionary))
-
-
 def read_split(paths: Sequence[Path], workers: int = 2) -> TraceBatch:
     """Every shard of a split as one batch; the traces stay each shard's folded values
-    (:meth:`Traces.concat`)."""
+    (:meth:`Traces.concat`). Shards are read as a row-scope transform reads them
+    (:func:`source_batches`: one thread per shard, no pre-buffering; ``pq.read_table``'s
+    defaults took 3x the time here, most of it page faults: 5.0 vs 1.6 s for 20 shards of
+    50,000 30x30 rows on 2 threads)."""
     first = open_shard(paths[0]) if paths else None
     dictionary = dictionary_columns(first, first.schema_arrow.names) if first else []
 
-    def read(k: int) -> TraceBatch:
+    def read(k: int) -> list[TraceBatch]:
         try:
-            return _read(paths[k], dictionary)
+            return list(source_batches(paths[k], dictionary))
         except ValueError as exc:
             raise ValueError(f"{paths[k]}: {exc}") from None
 

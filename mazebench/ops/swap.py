@@ -12,10 +12,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
-import pyarrow as pa
 
 from ..params import Param
-from .batch import TraceBatch, _ro
+from .batch import TraceBatch, _plain, _ro
 from .events import derangement
 from .registry import Choice, Operator, Step, register
 
@@ -28,9 +27,8 @@ def group_codes(batch: TraceBatch, within: str, bins: int) -> np.ndarray:
     if within == "split":
         return np.zeros(n, dtype=np.int64)
     if within == "family":
-        family = batch.table.column("family")
-        if pa.types.is_dictionary(family.type):  # codes by first appearance, as for strings
-            family = family.cast(family.type.value_type)
+        # as strings (a split read whole holds them as dictionaries): codes by first appearance
+        family = _plain(batch.table.column("family"))
         codes = family.combine_chunks().dictionary_encode().indices
         return codes.to_numpy(zero_copy_only=False).astype(np.int64)
     length = batch.column("source_n_events", np.int64)

@@ -22,6 +22,7 @@ from ..datasets.packed import (
     fields_of,
     fold_records,
     pack_records,
+    record_offsets,
 )
 from ..datasets.planes import planes_to_records
 
@@ -86,14 +87,7 @@ class Traces:
         place, e.g. in a memory-mapped shard); a malformed value raises ``ValueError``
         naming the row."""
         starts, ends = _ro(starts, np.int64), _ro(ends, np.int64)
-        counts = np.empty(starts.shape[0], dtype=np.int64)
-        bad = fk.range_counts(starts, ends, data, _SIZE, counts)
-        if bad >= 0:
-            raise ValueError(f"{name}: row {bad} holds a malformed value "
-                             f"({int(ends[bad] - starts[bad])} bytes) for {_SIZE}-byte records "
-                             "in folded byte planes")
-        off = np.zeros(counts.shape[0] + 1, dtype=np.int64)
-        np.cumsum(counts, out=off[1:])
+        off = record_offsets(starts, ends, data, TRACE_DTYPE, name)
         return cls(off, parts=[(starts, ends, _ro(data))])
 
     def __len__(self) -> int:
